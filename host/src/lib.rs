@@ -1,1 +1,14 @@
-//! Arbiter host.
+//! Arbiter's host: runs sandboxed Wasm policies to decide marketplace claims.
+//!
+//! Data flows one way: a request in the marketplace's contract ([`contract`]) becomes
+//! the WIT claim ([`convert`]), the fraud screen and the shop's policy run in the
+//! [`engine`], the [`envelope`] enforces the platform's guardrails, and [`decide`]
+//! puts the answer back in the contract's shape.
+
+pub mod contract;
+pub mod convert;
+pub mod decide;
+pub mod engine;
+pub mod envelope;
+pub mod history;
+pub mod world;

@@ -1,0 +1,198 @@
+//! The decision, in the contract's JSON shape.
+
+use serde::{Deserialize, Serialize};
+
+/// What `POST /v1/decisions` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionResponse {
+    pub decision_id: String,
+    pub claim_id: String,
+    pub revision: u32,
+    pub outcome: Outcome,
+    pub actions: Vec<Action>,
+    pub payer: Option<Payer>,
+    pub eta_days: Option<u32>,
+    pub risk: Risk,
+    pub reasons: Vec<Reason>,
+    pub policy: PolicyRef,
+    pub fallback_applied: bool,
+    /// Added to the contract: which module failure made the host fall back
+    /// (`guest_timeout`, `invalid_decision`, ...), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Compensate,
+    Pending,
+    Escalate,
+    Reject,
+    Close,
+    Inform,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payer {
+    Seller,
+    Platform,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    None,
+    Soft,
+    Hard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmingParty {
+    Warehouse,
+    DeliveryService,
+    CategoryManager,
+    RoutingTeam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Document {
+    Receipt,
+    WarrantyCard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentSource {
+    DeliveryService,
+    OfficeStaff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoodsQuality {
+    Proper,
+    Improper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTarget {
+    OfficeStaff,
+}
+
+/// One step the marketplace carries out, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    PromoCode {
+        amount: i64,
+        currency: String,
+    },
+    SorryCoupon {
+        amount: i64,
+        currency: String,
+    },
+    Refund {
+        amount: i64,
+        currency: String,
+        requires_return: bool,
+    },
+    ReturnShippingRefund {
+        amount: i64,
+        currency: String,
+    },
+    Replacement,
+    RequestEvidence {
+        items: Vec<String>,
+    },
+    RequestConfirmation {
+        from: ConfirmingParty,
+    },
+    RequestRefundApplication,
+    Escalate {
+        to: EscalationTarget,
+        note: String,
+    },
+    SendDocument {
+        document: Document,
+        via: DocumentSource,
+    },
+    FollowUp,
+    ExplainCorrectItem,
+    StartReturn {
+        quality: GoodsQuality,
+    },
+    OfferReorder,
+    UpdateProductCard,
+    CancelOrder,
+    BlockAccount,
+    RelabelTicket,
+}
+
+impl Action {
+    /// An escalation to office staff with `note`.
+    pub fn escalate_to_office_staff(note: impl Into<String>) -> Self {
+        Self::Escalate {
+            to: EscalationTarget::OfficeStaff,
+            note: note.into(),
+        }
+    }
+
+    /// The amount of a money action.
+    pub fn money_amount(&self) -> Option<i64> {
+        match self {
+            Self::PromoCode { amount, .. }
+            | Self::SorryCoupon { amount, .. }
+            | Self::Refund { amount, .. }
+            | Self::ReturnShippingRefund { amount, .. } => Some(*amount),
+            _ => None,
+        }
+    }
+
+    /// Whether the action gives the customer money or goods of value.
+    pub fn is_compensation(&self) -> bool {
+        self.money_amount().is_some() || matches!(self, Self::Replacement)
+    }
+
+    /// Whether the action is a promo code or a sorry-coupon.
+    pub fn is_promo(&self) -> bool {
+        matches!(self, Self::PromoCode { .. } | Self::SorryCoupon { .. })
+    }
+}
+
+/// Why a decision was taken: the rule id and plain words with the values compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub rule: String,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(rule: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            rule: rule.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// The policy that made a decision: enough to replay it exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// The compensation module's digest, `sha256:...`.
+    pub module: String,
+    pub settings_version: u64,
+    pub mode: PolicyMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyMode {
+    Active,
+    Shadow,
+    Canary,
+}

@@ -1,0 +1,68 @@
+//! RFC 3339 timestamps: parsed once at the edge, carried as UTC milliseconds inside.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A point in time from the contract, with the text it was given as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// Parses RFC 3339 text (`2026-11-20T10:00:00Z`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(|at| Self(at.to_offset(time::UtcOffset::UTC)))
+            .map_err(|_| format!("`{text}` is not an RFC 3339 time like 2026-11-20T10:00:00Z"))
+    }
+
+    /// Milliseconds since the Unix epoch, as the WIT `timestamp`.
+    pub fn unix_millis(self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.format(&Rfc3339) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_converts_to_utc_millis() {
+        let at = Timestamp::parse("2026-11-20T10:00:00Z").unwrap();
+        assert_eq!(at.unix_millis(), 1_795_168_800_000);
+        let offset = Timestamp::parse("2026-11-20T13:00:00.250+03:00").unwrap();
+        assert_eq!(offset.unix_millis(), 1_795_168_800_250);
+        assert_eq!(at.to_string(), "2026-11-20T10:00:00Z");
+    }
+
+    #[test]
+    fn rejects_what_is_not_rfc3339() {
+        for text in ["2026-11-20", "yesterday", "2026-11-20 10:00:00", ""] {
+            assert!(Timestamp::parse(text).is_err(), "{text}");
+        }
+    }
+}

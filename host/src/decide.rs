@@ -1,0 +1,221 @@
+//! One decision, start to end: the fraud screen, the shop's policy, the envelope, and
+//! the answer in the contract's shape. Used by the CLI and the HTTP service alike.
+
+use crate::contract::{
+    Action, DecisionRequest, DecisionResponse, PolicyMode, PolicyRef, Reason, Risk,
+};
+use crate::convert;
+use crate::engine::{CompensationModule, FraudModule, GuestFailure};
+use crate::envelope::{self, Draft, Violation};
+use crate::history::CustomerHistory;
+use crate::world::types as w;
+
+/// The modules and settings that decide a shop's claims.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopPolicy<'a> {
+    pub fraud: &'a FraudModule,
+    /// The fraud screen's own settings, JSON text.
+    pub fraud_settings: &'a str,
+    pub compensation: &'a CompensationModule,
+    /// The shop's compensation settings, JSON text.
+    pub settings: &'a str,
+    pub settings_version: u64,
+    pub mode: PolicyMode,
+}
+
+/// A decision and what went into it, for the ledger and for explaining it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub response: DecisionResponse,
+    /// The fraud signals that fired (also among the response's reasons).
+    pub signals: Vec<Reason>,
+    /// The history the policies saw.
+    pub history: w::History,
+    /// The module failure the host fell back from, when one happened.
+    pub failure: Option<GuestFailure>,
+}
+
+/// Decides `request` with `policy`, given the customer's `history`.
+pub fn decide(
+    policy: ShopPolicy<'_>,
+    request: &DecisionRequest,
+    history: &CustomerHistory,
+    decision_id: String,
+) -> Decided {
+    let claim = convert::claim(request);
+    let history = convert::history(history, request);
+
+    let assessment = policy
+        .fraud
+        .assess(&claim, &history, policy.fraud_settings, policy.settings)
+        .map_err(Failure::Guest)
+        .and_then(|answer| match answer {
+            Ok(assessment) => envelope::check_assessment(&assessment, request)
+                .map(|()| assessment)
+                .map_err(|violation| Failure::violation(policy.fraud, violation)),
+            Err(error) => Err(Failure::Declined(policy_error_text(&error))),
+        });
+
+    let (risk, signals, draft, extra_actions, failure) = match assessment {
+        Ok(assessment) => {
+            let risk = convert::risk(assessment.risk);
+            let signals: Vec<Reason> = assessment
+                .signals
+                .iter()
+                .map(|signal| Reason::new(signal.rule.clone(), signal.text.clone()))
+                .collect();
+            let extra: Vec<Action> = assessment
+                .extra_actions
+                .iter()
+                .map(convert::action)
+                .collect();
+            let (draft, failure) = match &assessment.platform_decision {
+                Some(decision) => (Draft::from_module(decision), None),
+                None => run_policy(policy, &claim, &history, request),
+            };
+            (risk, signals, draft, extra, failure)
+        }
+        Err(failure) => {
+            let draft = Draft::escalate(
+                "E0",
+                format!(
+                    "the fraud screen gave no usable answer ({}); office staff decide",
+                    failure.summary()
+                ),
+            );
+            (Risk::None, Vec::new(), draft, Vec::new(), failure.into_guest())
+        }
+    };
+
+    let mut draft = envelope::apply_guardrails(draft, risk, request);
+    for action in extra_actions {
+        if !draft.actions.contains(&action) {
+            draft.actions.push(action);
+        }
+    }
+    let mut reasons = signals.clone();
+    reasons.extend(draft.reasons);
+
+    let response = DecisionResponse {
+        decision_id,
+        claim_id: request.claim_id.clone(),
+        revision: request.revision,
+        outcome: draft.outcome,
+        actions: draft.actions,
+        payer: draft.payer,
+        eta_days: draft.eta_days,
+        risk,
+        reasons,
+        policy: PolicyRef {
+            module: policy.compensation.digest().to_string(),
+            settings_version: policy.settings_version,
+            mode: policy.mode,
+        },
+        fallback_applied: failure.is_some(),
+        failure: failure.as_ref().map(|failure| failure.kind.code().to_owned()),
+    };
+    Decided {
+        response,
+        signals,
+        history,
+        failure,
+    }
+}
+
+/// Asks the shop's policy; a failure or a refusal sends the claim to office staff.
+fn run_policy(
+    policy: ShopPolicy<'_>,
+    claim: &w::Claim,
+    history: &w::History,
+    request: &DecisionRequest,
+) -> (Draft, Option<GuestFailure>) {
+    let module = policy.compensation;
+    let answer = module
+        .decide(claim, history, policy.settings)
+        .map_err(Failure::Guest)
+        .and_then(|answer| match answer {
+            Ok(decision) => envelope::check_decision(&decision, request)
+                .map(|()| decision)
+                .map_err(|violation| Failure::violation(module, violation)),
+            Err(error) => Err(Failure::Declined(policy_error_text(&error))),
+        });
+    match answer {
+        Ok(decision) => (Draft::from_module(&decision), None),
+        Err(Failure::Declined(text)) => (
+            Draft::escalate(
+                "R11",
+                format!("the shop's policy could not decide this claim: {text}"),
+            ),
+            None,
+        ),
+        Err(failure) => {
+            let draft = Draft::escalate(
+                "E0",
+                format!(
+                    "the shop's policy gave no usable answer ({}); office staff decide",
+                    failure.summary()
+                ),
+            );
+            (draft, failure.into_guest())
+        }
+    }
+}
+
+/// Why a module's answer was not used.
+enum Failure {
+    /// The module broke down or broke the contract.
+    Guest(GuestFailure),
+    /// The module answered with its own `policy-error`.
+    Declined(String),
+}
+
+impl Failure {
+    fn violation(module: &impl HasDigest, violation: Violation) -> Self {
+        Self::Guest(GuestFailure {
+            module: module.digest_clone(),
+            kind: violation.kind,
+            detail: violation.detail,
+        })
+    }
+
+    fn summary(&self) -> String {
+        match self {
+            Self::Guest(failure) => failure.kind.code().to_owned(),
+            Self::Declined(text) => format!("declined: {text}"),
+        }
+    }
+
+    fn into_guest(self) -> Option<GuestFailure> {
+        match self {
+            Self::Guest(failure) => Some(failure),
+            Self::Declined(_) => None,
+        }
+    }
+}
+
+trait HasDigest {
+    fn digest_clone(&self) -> crate::engine::ModuleDigest;
+}
+
+impl HasDigest for CompensationModule {
+    fn digest_clone(&self) -> crate::engine::ModuleDigest {
+        self.digest().clone()
+    }
+}
+
+impl HasDigest for FraudModule {
+    fn digest_clone(&self) -> crate::engine::ModuleDigest {
+        self.digest().clone()
+    }
+}
+
+fn policy_error_text(error: &w::PolicyError) -> String {
+    match error {
+        w::PolicyError::InvalidSettings(settings) => match &settings.key {
+            Some(key) => format!("invalid setting `{key}`: {}", settings.message),
+            None => format!("invalid settings: {}", settings.message),
+        },
+        w::PolicyError::Unsupported(text) => format!("unsupported: {text}"),
+        w::PolicyError::Internal(text) => format!("internal error: {text}"),
+    }
+}

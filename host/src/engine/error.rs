@@ -1,0 +1,64 @@
+//! What can go wrong loading a module, and calling one.
+
+use super::ModuleDigest;
+
+/// Why a module was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The engine itself could not be set up.
+    #[error("the Wasm engine could not start: {0}")]
+    Engine(String),
+    /// The bytes are not a Wasm component (a core module, another format, truncated).
+    #[error("not a Wasm component: {0}")]
+    NotAComponent(String),
+    /// The component does not export the world it was loaded as.
+    #[error("the component does not implement the `{world}` world: {detail}")]
+    WrongWorld { world: &'static str, detail: String },
+    /// The component imports something the host does not give guests.
+    #[error("the component imports what Arbiter does not provide: {0}")]
+    ForbiddenImports(String),
+    /// The module's `metadata` or `settings-schema` failed.
+    #[error("the module failed while describing itself: {0}")]
+    Describe(#[from] GuestFailure),
+}
+
+/// The kinds of guest failure, as recorded and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuestFailureKind {
+    /// The call ran past its deadline.
+    GuestTimeout,
+    /// The guest tried to grow memory past its cap.
+    GuestMemoryLimit,
+    /// The guest overflowed its stack.
+    GuestStackOverflow,
+    /// The guest trapped (a panic, `unreachable`, an out-of-bounds access).
+    GuestTrap,
+    /// The guest returned a decision that breaks the contract.
+    InvalidDecision,
+    /// The guest returned more than the host accepts.
+    OutputTooLarge,
+}
+
+impl GuestFailureKind {
+    /// The stable code of this kind (`guest_timeout`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::GuestTimeout => "guest_timeout",
+            Self::GuestMemoryLimit => "guest_memory_limit",
+            Self::GuestStackOverflow => "guest_stack_overflow",
+            Self::GuestTrap => "guest_trap",
+            Self::InvalidDecision => "invalid_decision",
+            Self::OutputTooLarge => "output_too_large",
+        }
+    }
+}
+
+/// A call into a module that did not return a usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("module {module} failed ({}): {detail}", kind.code())]
+pub struct GuestFailure {
+    pub module: ModuleDigest,
+    pub kind: GuestFailureKind,
+    pub detail: String,
+}

@@ -1,0 +1,93 @@
+//! The Wasm engine: compiles policy components, checks their world, pre-instantiates them
+//! once, and runs every call in a fresh, limited `Store`.
+//!
+//! Guests get nothing from the host: no files, network, environment, clock or
+//! randomness (the linker defines no imports at all), so a call is a pure function of
+//! its arguments. Each call has a wall-clock deadline (epoch interruption), a memory cap
+//! and a stack cap; a guest that breaks one is a [`GuestFailure`], never a panic.
+
+mod error;
+mod limits;
+mod module;
+
+pub use error::{GuestFailure, GuestFailureKind, LoadError};
+pub use limits::Limits;
+pub use module::{CompensationModule, FraudModule, ModuleDigest};
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+/// A configured wasmtime engine with its epoch ticker. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    wasmtime: wasmtime::Engine,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine enforcing `limits` on every call.
+    pub fn new(limits: Limits) -> Result<Self, LoadError> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(limits.max_wasm_stack_bytes)
+            .cranelift_opt_level(OptLevel::Speed);
+
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(limits.pooled_instances)
+            .total_core_instances(limits.pooled_instances.saturating_mul(4))
+            .total_memories(limits.pooled_instances.saturating_mul(2))
+            .total_tables(limits.pooled_instances.saturating_mul(4))
+            .max_memory_size(limits.memory_bytes);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+
+        let wasmtime = wasmtime::Engine::new(&config)
+            .map_err(|error| LoadError::Engine(format!("{error:#}")))?;
+        spawn_epoch_ticker(&wasmtime, limits.epoch_tick)?;
+        Ok(Self {
+            inner: Arc::new(EngineInner { wasmtime, limits }),
+        })
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.inner.wasmtime
+    }
+}
+
+/// Advances the engine's epoch every `tick` until the engine is dropped; a call's
+/// deadline is a number of ticks.
+fn spawn_epoch_ticker(engine: &wasmtime::Engine, tick: Duration) -> Result<(), LoadError> {
+    let weak = engine.weak();
+    thread::Builder::new()
+        .name("arbiter-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                thread::sleep(tick);
+            }
+        })
+        .map(|_| ())
+        .map_err(|error| LoadError::Engine(format!("starting the epoch ticker: {error}")))
+}

@@ -1,0 +1,355 @@
+//! The platform envelope: what the host enforces over any module's answer.
+//!
+//! First every value a module returns is checked against the contract (sizes, amounts,
+//! currency, consistency); a decision that fails is the module's failure, not the
+//! customer's. Then the platform's guardrails apply over whatever the module decided:
+//! the fraud screen's risk effects and the cap on a single compensation. A guardrail
+//! never fails a request: it downgrades the decision to office staff and says why.
+
+use crate::contract::{self as c, Action, DecisionRequest, MAX_AMOUNT, Outcome, Reason, Risk};
+use crate::engine::GuestFailureKind;
+use crate::world::types as w;
+
+/// The most actions a module may return in one decision.
+pub const MAX_ACTIONS: usize = 32;
+/// The most reasons (or fraud signals) a module may return.
+pub const MAX_REASONS: usize = 32;
+/// The longest text (reason, note, evidence request) a module may return, in bytes.
+pub const MAX_TEXT_BYTES: usize = 2_000;
+/// The longest rule id, in bytes.
+pub const MAX_RULE_BYTES: usize = 64;
+/// The furthest a module may set the next step, in days.
+pub const MAX_ETA_DAYS: u32 = 365;
+
+/// A decision on its way to the marketplace, in the contract's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub outcome: Outcome,
+    pub actions: Vec<Action>,
+    pub payer: Option<c::Payer>,
+    pub eta_days: Option<u32>,
+    pub reasons: Vec<Reason>,
+}
+
+impl Draft {
+    /// Office staff decide, for `reason`.
+    pub fn escalate(rule: &str, note: impl Into<String>) -> Self {
+        let note = note.into();
+        Self {
+            outcome: Outcome::Escalate,
+            actions: vec![Action::escalate_to_office_staff(note.clone())],
+            payer: None,
+            eta_days: None,
+            reasons: vec![Reason::new(rule, note)],
+        }
+    }
+
+    /// A module's decision, once [`check_decision`] accepted it.
+    pub fn from_module(decision: &w::Decision) -> Self {
+        Self {
+            outcome: crate::convert::outcome(decision.outcome),
+            actions: decision.actions.iter().map(crate::convert::action).collect(),
+            payer: decision.payer.map(crate::convert::payer),
+            eta_days: decision.eta_days,
+            reasons: decision
+                .reasons
+                .iter()
+                .map(|reason| Reason::new(reason.rule.clone(), reason.text.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// A module's answer that breaks the contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: GuestFailureKind,
+    pub detail: String,
+}
+
+impl Violation {
+    fn invalid(detail: impl Into<String>) -> Self {
+        Self {
+            kind: GuestFailureKind::InvalidDecision,
+            detail: detail.into(),
+        }
+    }
+
+    fn too_large(detail: impl Into<String>) -> Self {
+        Self {
+            kind: GuestFailureKind::OutputTooLarge,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Checks every value of a module's decision for `request`.
+pub fn check_decision(decision: &w::Decision, request: &DecisionRequest) -> Result<(), Violation> {
+    check_actions(&decision.actions, request)?;
+    if decision.reasons.is_empty() {
+        return Err(Violation::invalid("the decision gives no reason"));
+    }
+    check_reasons(
+        decision
+            .reasons
+            .iter()
+            .map(|reason| (reason.rule.as_str(), reason.text.as_str())),
+        decision.reasons.len(),
+    )?;
+    if let Some(days) = decision.eta_days
+        && days > MAX_ETA_DAYS
+    {
+        return Err(Violation::invalid(format!(
+            "eta_days {days} is more than {MAX_ETA_DAYS}"
+        )));
+    }
+    let moves_money = decision.actions.iter().any(is_compensation);
+    match (decision.outcome, moves_money) {
+        (w::Outcome::Compensate, false) => {
+            return Err(Violation::invalid(
+                "outcome compensate without a compensation action",
+            ));
+        }
+        (outcome, true) if outcome != w::Outcome::Compensate => {
+            return Err(Violation::invalid(format!(
+                "compensation actions with outcome {:?}; only compensate gives money",
+                crate::convert::outcome(outcome)
+            )));
+        }
+        _ => {}
+    }
+    if moves_money != decision.payer.is_some() {
+        return Err(Violation::invalid(if moves_money {
+            "money moves but no payer is named"
+        } else {
+            "a payer is named but no money moves"
+        }));
+    }
+    Ok(())
+}
+
+/// Checks a fraud screen's assessment for `request`.
+pub fn check_assessment(
+    assessment: &w::Assessment,
+    request: &DecisionRequest,
+) -> Result<(), Violation> {
+    check_reasons(
+        assessment
+            .signals
+            .iter()
+            .map(|signal| (signal.rule.as_str(), signal.text.as_str())),
+        assessment.signals.len(),
+    )?;
+    check_actions(&assessment.extra_actions, request)?;
+    if assessment.extra_actions.iter().any(is_compensation) {
+        return Err(Violation::invalid(
+            "the fraud screen may not add compensation",
+        ));
+    }
+    if let Some(decision) = &assessment.platform_decision {
+        check_decision(decision, request)?;
+    }
+    Ok(())
+}
+
+fn check_actions(actions: &[w::Action], request: &DecisionRequest) -> Result<(), Violation> {
+    if actions.len() > MAX_ACTIONS {
+        return Err(Violation::too_large(format!(
+            "{} actions, more than {MAX_ACTIONS}",
+            actions.len()
+        )));
+    }
+    let currency = request.order.currency.as_str();
+    for action in actions {
+        match action {
+            w::Action::PromoCode(money)
+            | w::Action::SorryCoupon(money)
+            | w::Action::ReturnShippingRefund(money) => {
+                check_money(money.amount, &money.currency, currency)?;
+            }
+            w::Action::Refund(refund) => {
+                check_money(refund.amount, &refund.currency, currency)?;
+                check_refund_kind(refund.requires_return, request.kind)?;
+            }
+            w::Action::RequestEvidence(items) => {
+                if items.len() > MAX_REASONS {
+                    return Err(Violation::too_large("request_evidence lists too many items"));
+                }
+                for item in items {
+                    check_text("request_evidence item", item)?;
+                }
+            }
+            w::Action::Escalate(escalation) => check_text("escalate note", &escalation.note)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_money(amount: i64, currency: &str, order_currency: &str) -> Result<(), Violation> {
+    if amount < 0 {
+        return Err(Violation::invalid(format!("negative amount {amount}")));
+    }
+    if amount > MAX_AMOUNT {
+        return Err(Violation::invalid(format!(
+            "amount {amount} is more than {MAX_AMOUNT}"
+        )));
+    }
+    if currency != order_currency {
+        return Err(Violation::invalid(format!(
+            "amount in {currency}, but the order is in {order_currency}"
+        )));
+    }
+    Ok(())
+}
+
+/// A return's refund pays for goods that come back; a short shipment's refund pays for
+/// units that never arrived, so nothing can come back.
+fn check_refund_kind(requires_return: bool, kind: c::ClaimKind) -> Result<(), Violation> {
+    match (kind, requires_return) {
+        (c::ClaimKind::Return, false) => Err(Violation::invalid(
+            "a refund for a return must require the goods back",
+        )),
+        (c::ClaimKind::ShortShipment, true) => Err(Violation::invalid(
+            "a refund for a short shipment cannot require a return: the units never arrived",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_reasons<'a>(
+    reasons: impl Iterator<Item = (&'a str, &'a str)>,
+    count: usize,
+) -> Result<(), Violation> {
+    if count > MAX_REASONS {
+        return Err(Violation::too_large(format!(
+            "{count} reasons, more than {MAX_REASONS}"
+        )));
+    }
+    for (rule, text) in reasons {
+        if rule.is_empty() || rule.len() > MAX_RULE_BYTES {
+            return Err(Violation::invalid(format!(
+                "rule id must be 1 to {MAX_RULE_BYTES} bytes"
+            )));
+        }
+        check_text("reason", text)?;
+    }
+    Ok(())
+}
+
+fn check_text(what: &str, text: &str) -> Result<(), Violation> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Violation::too_large(format!(
+            "{what} of {} bytes, more than {MAX_TEXT_BYTES}",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+fn is_compensation(action: &w::Action) -> bool {
+    matches!(
+        action,
+        w::Action::PromoCode(_)
+            | w::Action::SorryCoupon(_)
+            | w::Action::Refund(_)
+            | w::Action::ReturnShippingRefund(_)
+            | w::Action::Replacement
+    )
+}
+
+/// Applies the platform's guardrails to `draft`: the risk effects, then the cap on a
+/// single compensation (the order total plus return shipping).
+pub fn apply_guardrails(mut draft: Draft, risk: Risk, request: &DecisionRequest) -> Draft {
+    match risk {
+        Risk::Hard => {
+            let removed = remove_actions(&mut draft, Action::is_compensation);
+            if !draft.actions.contains(&Action::BlockAccount) {
+                draft.actions.insert(0, Action::BlockAccount);
+            }
+            downgrade(
+                &mut draft,
+                "E1",
+                format!(
+                    "hard fraud risk: no compensation of any kind{}, the account is blocked",
+                    removed_note(&removed)
+                ),
+            );
+        }
+        Risk::Soft => {
+            let removed = remove_actions(&mut draft, Action::is_compensation);
+            if !removed.is_empty() {
+                downgrade(
+                    &mut draft,
+                    "E1",
+                    format!(
+                        "soft fraud risk: no promo codes or coupons, money only after office staff review{}",
+                        removed_note(&removed)
+                    ),
+                );
+            }
+        }
+        Risk::None => {}
+    }
+
+    let shipping = request.return_shipment.shipping_cost.unwrap_or(0);
+    let cap = request.order.total.saturating_add(shipping);
+    if draft
+        .actions
+        .iter()
+        .filter_map(Action::money_amount)
+        .any(|amount| amount > cap)
+    {
+        let removed = remove_actions(&mut draft, Action::is_compensation);
+        downgrade(
+            &mut draft,
+            "E2",
+            format!(
+                "a single compensation may not exceed the order total plus return shipping ({cap} minor units){}",
+                removed_note(&removed)
+            ),
+        );
+    }
+    draft
+}
+
+/// Removes the actions matching `remove`, and returns them.
+fn remove_actions(draft: &mut Draft, remove: impl Fn(&Action) -> bool) -> Vec<Action> {
+    let (removed, kept) = draft.actions.drain(..).partition(|action| remove(action));
+    draft.actions = kept;
+    removed
+}
+
+/// Sends `draft` to office staff for `note`: outcome escalate, no payer unless money is
+/// still moving, an escalate action and a reason.
+fn downgrade(draft: &mut Draft, rule: &str, note: String) {
+    draft.outcome = Outcome::Escalate;
+    if !draft.actions.iter().any(Action::is_compensation) {
+        draft.payer = None;
+    }
+    let escalated = draft
+        .actions
+        .iter()
+        .any(|action| matches!(action, Action::Escalate { .. }));
+    if !escalated {
+        draft
+            .actions
+            .push(Action::escalate_to_office_staff(note.clone()));
+    }
+    draft.reasons.push(Reason::new(rule, note));
+}
+
+fn removed_note(removed: &[Action]) -> String {
+    if removed.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = removed
+        .iter()
+        .filter_map(|action| {
+            serde_json::to_value(action)
+                .ok()
+                .and_then(|value| value.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        })
+        .collect();
+    format!(" (removed: {})", names.join(", "))
+}
