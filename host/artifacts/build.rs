@@ -12,12 +12,21 @@ use std::process::Command;
 
 /// (cargo package, file stem of its core module, variable naming its component)
 const GUESTS: &[(&str, &str, &str)] = &[
-    ("arbiter-standard", "arbiter_standard", "ARBITER_COMPONENT_STANDARD"),
+    (
+        "arbiter-standard",
+        "arbiter_standard",
+        "ARBITER_COMPONENT_STANDARD",
+    ),
     ("arbiter-fraud", "arbiter_fraud", "ARBITER_COMPONENT_FRAUD"),
     (
         "arbiter-example-florist",
         "arbiter_example_florist",
         "ARBITER_COMPONENT_FLORIST",
+    ),
+    (
+        "arbiter-fixture-spin-forever",
+        "arbiter_fixture_spin_forever",
+        "ARBITER_COMPONENT_SPIN_FOREVER",
     ),
 ];
 
@@ -50,8 +59,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let target_dir = guest_target_dir(&root, &out_dir);
 
-    for watched in ["sdk", "standard", "fraud", "examples", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", policies.join(watched).display());
+    for watched in [
+        "sdk",
+        "standard",
+        "fraud",
+        "examples",
+        "fixtures",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            policies.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
 
@@ -80,8 +100,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             .join(WASM_TARGET)
             .join("release")
             .join(format!("{stem}.wasm"));
-        let module = std::fs::read(&core)
-            .map_err(|error| format!("reading {}: {error}", core.display()))?;
+        let module =
+            std::fs::read(&core).map_err(|error| format!("reading {}: {error}", core.display()))?;
         let component = wit_component::ComponentEncoder::default()
             .module(&module)?
             .validate(true)

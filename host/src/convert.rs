@@ -107,7 +107,9 @@ pub fn claim(request: &DecisionRequest) -> w::Claim {
         },
         marked_as_fraud: request.marked_as_fraud,
         last_seller_reply_at: request.last_seller_reply_at.map(c::Timestamp::unix_millis),
-        last_customer_reply_at: request.last_customer_reply_at.map(c::Timestamp::unix_millis),
+        last_customer_reply_at: request
+            .last_customer_reply_at
+            .map(c::Timestamp::unix_millis),
     }
 }
 

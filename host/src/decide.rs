@@ -83,7 +83,13 @@ pub fn decide(
                     failure.summary()
                 ),
             );
-            (Risk::None, Vec::new(), draft, Vec::new(), failure.into_guest())
+            (
+                Risk::None,
+                Vec::new(),
+                draft,
+                Vec::new(),
+                failure.into_guest(),
+            )
         }
     };
 
@@ -112,7 +118,9 @@ pub fn decide(
             mode: policy.mode,
         },
         fallback_applied: failure.is_some(),
-        failure: failure.as_ref().map(|failure| failure.kind.code().to_owned()),
+        failure: failure
+            .as_ref()
+            .map(|failure| failure.kind.code().to_owned()),
     };
     Decided {
         response,

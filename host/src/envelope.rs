@@ -48,7 +48,11 @@ impl Draft {
     pub fn from_module(decision: &w::Decision) -> Self {
         Self {
             outcome: crate::convert::outcome(decision.outcome),
-            actions: decision.actions.iter().map(crate::convert::action).collect(),
+            actions: decision
+                .actions
+                .iter()
+                .map(crate::convert::action)
+                .collect(),
             payer: decision.payer.map(crate::convert::payer),
             eta_days: decision.eta_days,
             reasons: decision
@@ -173,7 +177,9 @@ fn check_actions(actions: &[w::Action], request: &DecisionRequest) -> Result<(),
             }
             w::Action::RequestEvidence(items) => {
                 if items.len() > MAX_REASONS {
-                    return Err(Violation::too_large("request_evidence lists too many items"));
+                    return Err(Violation::too_large(
+                        "request_evidence lists too many items",
+                    ));
                 }
                 for item in items {
                     check_text("request_evidence item", item)?;
@@ -346,9 +352,12 @@ fn removed_note(removed: &[Action]) -> String {
     let names: Vec<String> = removed
         .iter()
         .filter_map(|action| {
-            serde_json::to_value(action)
-                .ok()
-                .and_then(|value| value.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+            serde_json::to_value(action).ok().and_then(|value| {
+                value
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
         })
         .collect();
     format!(" (removed: {})", names.join(", "))

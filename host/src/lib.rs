@@ -5,10 +5,12 @@
 //! [`engine`], the [`envelope`] enforces the platform's guardrails, and [`decide`]
 //! puts the answer back in the contract's shape.
 
+pub mod builtin;
 pub mod contract;
 pub mod convert;
 pub mod decide;
 pub mod engine;
 pub mod envelope;
 pub mod history;
+pub mod money;
 pub mod world;

@@ -8,6 +8,7 @@ pub mod compensation {
     wasmtime::component::bindgen!({
         path: "../wit/policy@0.1.0",
         world: "compensation-policy",
+        additional_derives: [PartialEq],
     });
 }
 

@@ -9,3 +9,6 @@ pub const FRAUD_SCREEN: &[u8] = include_bytes!(env!("ARBITER_COMPONENT_FRAUD"));
 
 /// Path of the example seller policy (`policies/examples/florist`), for tests and docs.
 pub const FLORIST_EXAMPLE_PATH: &str = env!("ARBITER_COMPONENT_FLORIST");
+
+/// Path of a test fixture whose `decide` never returns (`policies/fixtures/spin-forever`).
+pub const SPIN_FOREVER_FIXTURE_PATH: &str = env!("ARBITER_COMPONENT_SPIN_FOREVER");

@@ -27,9 +27,9 @@ pub fn parse_request(body: &[u8]) -> Result<DecisionRequest, FieldError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let request: DecisionRequest = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| field_error(error.path().to_string(), error.into_inner()))?;
-    deserializer
-        .end()
-        .map_err(|error| FieldError::new("", format!("trailing data after the JSON body: {error}")))?;
+    deserializer.end().map_err(|error| {
+        FieldError::new("", format!("trailing data after the JSON body: {error}"))
+    })?;
     validate_request(&request)?;
     Ok(request)
 }

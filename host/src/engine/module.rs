@@ -240,6 +240,10 @@ impl ResourceLimiter for CallLimiter {
 /// Table elements a guest may grow to; far above what a compiled policy needs.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
+/// Imports a policy may have: the contract's types-only interface, which carries no
+/// functions and so gives a guest nothing to call.
+const ALLOWED_IMPORTS: &[&str] = &["arbiter:policy/types@"];
+
 /// Compiles `bytes` as a component and pre-instantiates it against a linker that
 /// provides nothing, so any import at all refuses the module.
 fn pre_instantiate(
@@ -249,6 +253,23 @@ fn pre_instantiate(
     sniff_component(bytes)?;
     let component = Component::from_binary(engine.wasmtime(), bytes)
         .map_err(|error| LoadError::NotAComponent(format!("{error:#}")))?;
+    let forbidden: Vec<String> = component
+        .component_type()
+        .imports(engine.wasmtime())
+        .map(|(name, _)| name)
+        .filter(|name| {
+            !ALLOWED_IMPORTS
+                .iter()
+                .any(|allowed| name.starts_with(allowed))
+        })
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if !forbidden.is_empty() {
+        return Err(LoadError::ForbiddenImports(format!(
+            "{}; policies get no files, network, environment, clock or randomness",
+            forbidden.join(", ")
+        )));
+    }
     let linker = Linker::<CallState>::new(engine.wasmtime());
     linker
         .instantiate_pre(&component)

@@ -1,0 +1,28 @@
+//! The command line: argument parsing and one module per command.
+
+mod decide;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Arbiter decides marketplace claims with sandboxed WebAssembly policies.
+#[derive(Debug, Parser)]
+#[command(name = "arbiter", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decide one claim locally: the fraud screen, then the policy, then the envelope.
+    Decide(decide::DecideArgs),
+}
+
+/// Runs the command the arguments name.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Decide(args) => decide::run(args),
+    }
+}
