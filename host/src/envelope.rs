@@ -362,3 +362,202 @@ fn removed_note(removed: &[Action]) -> String {
         .collect();
     format!(" (removed: {})", names.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Payer;
+
+    fn request(total: i64, shipping: Option<i64>) -> DecisionRequest {
+        let body = serde_json::json!({
+            "claim_id": "c-1", "revision": 1, "shop_id": "s-1",
+            "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
+            "kind": "damaged",
+            "order": {"order_id": "o-1", "currency": "RUB", "total": total,
+                      "placed_at": "2026-11-15T12:00:00Z", "fulfilment": "3p", "courier": "seller"},
+            "items": [{"sku": "a", "title": "A", "unit_price": 100, "quantity_ordered": 1,
+                       "quantity_affected": 1, "category": "c"}],
+            "customer": {"customer_id": "u-1", "account_created_at": "2024-01-01T00:00:00Z"},
+            "return_shipment": {"received_at": null, "shipping_cost": shipping}
+        });
+        crate::contract::parse_request(&serde_json::to_vec(&body).unwrap_or_default())
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn promo(amount: i64) -> Action {
+        Action::PromoCode {
+            amount,
+            currency: "RUB".into(),
+        }
+    }
+
+    fn refund(amount: i64) -> Action {
+        Action::Refund {
+            amount,
+            currency: "RUB".into(),
+            requires_return: false,
+        }
+    }
+
+    fn compensate(actions: Vec<Action>) -> Draft {
+        Draft {
+            outcome: Outcome::Compensate,
+            actions,
+            payer: Some(Payer::Seller),
+            eta_days: None,
+            reasons: vec![Reason::new("R1.2", "tier")],
+        }
+    }
+
+    #[test]
+    fn no_risk_leaves_the_decision_alone() {
+        let draft = compensate(vec![promo(35_000)]);
+        assert_eq!(
+            apply_guardrails(draft.clone(), Risk::None, &request(459_000, None)),
+            draft
+        );
+    }
+
+    #[test]
+    fn hard_risk_removes_all_compensation_and_blocks() {
+        let draft = compensate(vec![Action::RequestRefundApplication, refund(150_000)]);
+        let guarded = apply_guardrails(draft, Risk::Hard, &request(459_000, None));
+        assert_eq!(guarded.outcome, Outcome::Escalate);
+        assert_eq!(guarded.payer, None);
+        assert!(guarded.actions.contains(&Action::BlockAccount));
+        assert!(!guarded.actions.iter().any(Action::is_compensation));
+        assert!(
+            guarded
+                .actions
+                .iter()
+                .any(|action| matches!(action, Action::Escalate { .. }))
+        );
+        assert_eq!(guarded.reasons.last().map(|r| r.rule.as_str()), Some("E1"));
+    }
+
+    #[test]
+    fn soft_risk_removes_promo_codes_and_sends_money_to_review() {
+        for actions in [vec![promo(35_000)], vec![refund(150_000)]] {
+            let guarded =
+                apply_guardrails(compensate(actions), Risk::Soft, &request(459_000, None));
+            assert_eq!(guarded.outcome, Outcome::Escalate);
+            assert!(!guarded.actions.iter().any(Action::is_compensation));
+            assert_eq!(guarded.payer, None);
+        }
+        let pending = Draft {
+            outcome: Outcome::Pending,
+            actions: vec![Action::RequestRefundApplication],
+            payer: None,
+            eta_days: Some(3),
+            reasons: vec![Reason::new("R2.2", "ask")],
+        };
+        assert_eq!(
+            apply_guardrails(pending.clone(), Risk::Soft, &request(459_000, None)),
+            pending
+        );
+    }
+
+    #[test]
+    fn a_single_compensation_is_capped_at_total_plus_return_shipping() {
+        let at_cap = compensate(vec![refund(1_500)]);
+        let guarded = apply_guardrails(at_cap.clone(), Risk::None, &request(1_000, Some(500)));
+        assert_eq!(guarded, at_cap);
+        let over = apply_guardrails(
+            compensate(vec![refund(1_501)]),
+            Risk::None,
+            &request(1_000, Some(500)),
+        );
+        assert_eq!(over.outcome, Outcome::Escalate);
+        assert!(!over.actions.iter().any(Action::is_compensation));
+        assert_eq!(over.reasons.last().map(|r| r.rule.as_str()), Some("E2"));
+    }
+
+    fn module_decision(actions: Vec<w::Action>, outcome: w::Outcome) -> w::Decision {
+        w::Decision {
+            outcome,
+            payer: actions
+                .iter()
+                .any(is_compensation)
+                .then_some(w::Payer::Seller),
+            actions,
+            eta_days: None,
+            reasons: vec![w::Reason {
+                rule: "R1.2".into(),
+                text: "tier".into(),
+            }],
+        }
+    }
+
+    fn money(amount: i64, currency: &str) -> w::Money {
+        w::Money {
+            amount,
+            currency: currency.into(),
+        }
+    }
+
+    #[test]
+    fn module_decisions_are_checked_value_by_value() {
+        let request = request(459_000, None);
+        let good = module_decision(
+            vec![w::Action::PromoCode(money(100, "RUB"))],
+            w::Outcome::Compensate,
+        );
+        assert_eq!(check_decision(&good, &request), Ok(()));
+
+        let invalid = [
+            module_decision(
+                vec![w::Action::PromoCode(money(-1, "RUB"))],
+                w::Outcome::Compensate,
+            ),
+            module_decision(
+                vec![w::Action::PromoCode(money(100, "EUR"))],
+                w::Outcome::Compensate,
+            ),
+            module_decision(Vec::new(), w::Outcome::Compensate),
+            module_decision(
+                vec![w::Action::PromoCode(money(100, "RUB"))],
+                w::Outcome::Pending,
+            ),
+            w::Decision {
+                reasons: Vec::new(),
+                ..good.clone()
+            },
+            w::Decision {
+                payer: None,
+                ..good.clone()
+            },
+            w::Decision {
+                eta_days: Some(MAX_ETA_DAYS + 1),
+                ..good.clone()
+            },
+        ];
+        for decision in invalid {
+            let violation = check_decision(&decision, &request).unwrap_err();
+            assert_eq!(
+                violation.kind,
+                GuestFailureKind::InvalidDecision,
+                "{decision:?}"
+            );
+        }
+
+        let too_many = module_decision(
+            vec![w::Action::FollowUp; MAX_ACTIONS + 1],
+            w::Outcome::Inform,
+        );
+        assert_eq!(
+            check_decision(&too_many, &request).map_err(|v| v.kind),
+            Err(GuestFailureKind::OutputTooLarge)
+        );
+        let long_reason = w::Decision {
+            reasons: vec![w::Reason {
+                rule: "R1".into(),
+                text: "x".repeat(MAX_TEXT_BYTES + 1),
+            }],
+            ..good
+        };
+        assert_eq!(
+            check_decision(&long_reason, &request).map_err(|v| v.kind),
+            Err(GuestFailureKind::OutputTooLarge)
+        );
+    }
+}

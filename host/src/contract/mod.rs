@@ -22,3 +22,6 @@ pub use request::{
 };
 pub use timestamp::Timestamp;
 pub use validate::MAX_AMOUNT;
+
+#[cfg(test)]
+mod tests;

@@ -34,8 +34,8 @@ pub fn parse_request(body: &[u8]) -> Result<DecisionRequest, FieldError> {
     Ok(request)
 }
 
-/// serde reports an unknown or missing field in its message, not in the path: move it
-/// into the path so the caller always gets the field's full name.
+/// serde names an unknown or missing field in its message: make sure the path ends with
+/// it, so the caller always gets the field's full name.
 fn field_error(path: String, error: serde_json::Error) -> FieldError {
     let message = strip_position(&error.to_string());
     let parent = if path == "." { String::new() } else { path };
@@ -43,8 +43,11 @@ fn field_error(path: String, error: serde_json::Error) -> FieldError {
         .or_else(|| quoted_after(&message, "missing field `"));
     match named {
         Some(name) => {
+            // serde_path_to_error puts an unknown key in the path itself, a missing one not.
             let field = if parent.is_empty() {
                 name.to_owned()
+            } else if parent == name || parent.ends_with(&format!(".{name}")) {
+                parent
             } else {
                 format!("{parent}.{name}")
             };

@@ -1,0 +1,263 @@
+//! Rejections, table-driven: each bad input next to the field it must be blamed on.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+fn valid() -> Value {
+    json!({
+        "claim_id": "c-1001", "revision": 1, "shop_id": "shop-42",
+        "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
+        "kind": "damaged", "subkind": null, "desired_outcome": "promo_code",
+        "order": {"order_id": "o-77", "currency": "RUB", "total": 459000,
+                  "placed_at": "2026-11-15T12:00:00Z", "delivered_at": "2026-11-19T18:00:00Z",
+                  "fulfilment": "3p", "courier": "platform"},
+        "items": [{"sku": "sh-1", "title": "Shampoo 400 ml", "unit_price": 35000,
+                   "quantity_ordered": 3, "quantity_affected": 1, "category": "beauty"}],
+        "customer": {"customer_id": "u-9", "account_created_at": "2024-02-01T00:00:00Z"},
+        "evidence": {"photos": [{"sha256": "9f2c000000000000000000000000000000000000000000000000000000000000", "shows_labels": true}],
+                     "damage_confirmed": true, "documents_match_order": null, "used_signs": []},
+        "confirmations": {"warehouse": null, "delivery_service": null, "category_manager": null,
+                          "routing_team": null, "courier": null},
+        "return_shipment": {"received_at": null, "shipping_cost": null},
+        "customer_reply": {"keeps_item": null, "insists": null, "accepts_sorry_coupon": null, "will_return": null},
+        "last_seller_reply_at": null, "last_customer_reply_at": null
+    })
+}
+
+fn parse(value: &Value) -> Result<DecisionRequest, FieldError> {
+    parse_request(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// Sets `path` (dot-separated, numbers index arrays) to `to`.
+fn set(mut value: Value, path: &str, to: Value) -> Value {
+    let mut at = &mut value;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (index, part) in parts.iter().enumerate() {
+        let last = index + 1 == parts.len();
+        at = match part.parse::<usize>() {
+            Ok(position) => &mut at[position],
+            Err(_) if last => {
+                at[*part] = to;
+                return value;
+            }
+            Err(_) => &mut at[*part],
+        };
+    }
+    value
+}
+
+fn remove(mut value: Value, path: &str) -> Value {
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+    let target = if parent.is_empty() {
+        Some(&mut value)
+    } else {
+        parent
+            .split('.')
+            .try_fold(&mut value, |at, part| match part.parse::<usize>() {
+                Ok(position) => at.get_mut(position),
+                Err(_) => at.get_mut(part),
+            })
+    };
+    if let Some(Value::Object(map)) = target {
+        map.remove(key);
+    }
+    value
+}
+
+#[test]
+fn the_contract_example_parses() {
+    let request = parse(&valid()).unwrap();
+    assert_eq!(request.claim_id, "c-1001");
+    assert_eq!(request.order.fulfilment, Fulfilment::ThirdParty);
+    assert_eq!(request.items[0].unit_price, 35_000);
+    assert_eq!(request.now.unix_millis(), 1_795_168_800_000);
+}
+
+#[test]
+fn optional_parts_may_be_absent_or_null() {
+    let mut minimal = valid();
+    for key in [
+        "subkind",
+        "desired_outcome",
+        "evidence",
+        "confirmations",
+        "return_shipment",
+        "customer_reply",
+        "last_seller_reply_at",
+        "last_customer_reply_at",
+    ] {
+        minimal = remove(minimal, key);
+    }
+    let request = parse(&minimal).unwrap();
+    assert!(request.evidence.photos.is_empty());
+    let nulls = set(
+        set(valid(), "evidence", Value::Null),
+        "customer_reply",
+        Value::Null,
+    );
+    assert!(parse(&nulls).is_ok());
+}
+
+#[test]
+fn each_bad_input_names_its_field() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "unknown top-level field",
+            set(valid(), "claim_idd", json!("x")),
+            "claim_idd",
+        ),
+        (
+            "unknown nested field",
+            set(valid(), "items.0.unit_prise", json!(1)),
+            "items[0].unit_prise",
+        ),
+        (
+            "unknown order field",
+            set(valid(), "order.totl", json!(1)),
+            "order.totl",
+        ),
+        ("missing claim_id", remove(valid(), "claim_id"), "claim_id"),
+        (
+            "missing order total",
+            remove(valid(), "order.total"),
+            "order.total",
+        ),
+        (
+            "missing item sku",
+            remove(valid(), "items.0.sku"),
+            "items[0].sku",
+        ),
+        ("wrong kind", set(valid(), "kind", json!("broken")), "kind"),
+        (
+            "wrong subkind",
+            set(valid(), "subkind", json!("receipt")),
+            "subkind",
+        ),
+        (
+            "wrong fulfilment",
+            set(valid(), "order.fulfilment", json!("2p")),
+            "order.fulfilment",
+        ),
+        (
+            "wrong used sign",
+            set(valid(), "evidence.used_signs", json!(["scratched"])),
+            "evidence.used_signs[0]",
+        ),
+        (
+            "wrong confirmation",
+            set(valid(), "confirmations.courier", json!("maybe")),
+            "confirmations.courier",
+        ),
+        (
+            "float amount",
+            set(valid(), "items.0.unit_price", json!(350.5)),
+            "items[0].unit_price",
+        ),
+        (
+            "string amount",
+            set(valid(), "order.total", json!("459000")),
+            "order.total",
+        ),
+        (
+            "negative unit price",
+            set(valid(), "items.0.unit_price", json!(-1)),
+            "items[0].unit_price",
+        ),
+        (
+            "negative total",
+            set(valid(), "order.total", json!(-459000)),
+            "order.total",
+        ),
+        (
+            "negative shipping",
+            set(valid(), "return_shipment.shipping_cost", json!(-5)),
+            "return_shipment.shipping_cost",
+        ),
+        (
+            "huge amount",
+            set(valid(), "order.total", json!(i64::MAX)),
+            "order.total",
+        ),
+        (
+            "negative quantity",
+            set(valid(), "items.0.quantity_ordered", json!(-3)),
+            "items[0].quantity_ordered",
+        ),
+        (
+            "affected above ordered",
+            set(valid(), "items.0.quantity_affected", json!(4)),
+            "items[0].quantity_affected",
+        ),
+        (
+            "zero ordered",
+            set(
+                set(valid(), "items.0.quantity_ordered", json!(0)),
+                "items.0.quantity_affected",
+                json!(0),
+            ),
+            "items[0].quantity_ordered",
+        ),
+        ("no items", set(valid(), "items", json!([])), "items"),
+        (
+            "bad currency",
+            set(valid(), "order.currency", json!("rub")),
+            "order.currency",
+        ),
+        ("bad time", set(valid(), "now", json!("yesterday")), "now"),
+        (
+            "opened after now",
+            set(valid(), "opened_at", json!("2026-11-21T00:00:00Z")),
+            "opened_at",
+        ),
+        (
+            "delivered before placed",
+            set(valid(), "order.delivered_at", json!("2026-11-01T00:00:00Z")),
+            "order.delivered_at",
+        ),
+        (
+            "zero revision",
+            set(valid(), "revision", json!(0)),
+            "revision",
+        ),
+        (
+            "empty claim id",
+            set(valid(), "claim_id", json!("  ")),
+            "claim_id",
+        ),
+        (
+            "bad photo hash",
+            set(valid(), "evidence.photos.0.sha256", json!("9f2c...")),
+            "evidence.photos[0].sha256",
+        ),
+        (
+            "null required",
+            set(valid(), "customer", Value::Null),
+            "customer",
+        ),
+    ];
+    for (what, body, field) in cases {
+        let error = parse(&body).expect_err(what);
+        assert_eq!(error.field, field, "{what}: {error}");
+        assert!(!error.message.is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn bodies_that_are_not_json_objects_are_refused_without_panic() {
+    for body in [
+        &b""[..],
+        b"{",
+        b"[]",
+        b"null",
+        b"\xff\xfe",
+        b"{\"claim_id\": \"c\"} trailing",
+        b"{\"claim_id\": 1e999}",
+    ] {
+        assert!(
+            parse_request(body).is_err(),
+            "{:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
