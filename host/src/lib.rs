@@ -5,6 +5,8 @@
 //! [`engine`], the [`envelope`] enforces the platform's guardrails, and [`decide`]
 //! puts the answer back in the contract's shape.
 
+pub mod access;
+pub mod api;
 pub mod builtin;
 pub mod contract;
 pub mod convert;
@@ -12,5 +14,7 @@ pub mod decide;
 pub mod engine;
 pub mod envelope;
 pub mod history;
+pub mod ledger;
 pub mod money;
+pub mod service;
 pub mod world;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one module per command.
 
 mod decide;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -18,11 +19,14 @@ pub struct Cli {
 enum Command {
     /// Decide one claim locally: the fraud screen, then the policy, then the envelope.
     Decide(decide::DecideArgs),
+    /// Serve the v1 HTTP API: decisions, settings, explanations.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command the arguments name.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Decide(args) => decide::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -18,6 +18,13 @@ impl Timestamp {
             .map_err(|_| format!("`{text}` is not an RFC 3339 time like 2026-11-20T10:00:00Z"))
     }
 
+    /// The time `millis` milliseconds after the Unix epoch, if it is a representable date.
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .map(Self)
+    }
+
     /// Milliseconds since the Unix epoch, as the WIT `timestamp`.
     pub fn unix_millis(self) -> i64 {
         i64::try_from(self.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -57,6 +64,7 @@ mod tests {
         let offset = Timestamp::parse("2026-11-20T13:00:00.250+03:00").unwrap();
         assert_eq!(offset.unix_millis(), 1_795_168_800_250);
         assert_eq!(at.to_string(), "2026-11-20T10:00:00Z");
+        assert_eq!(Timestamp::from_unix_millis(at.unix_millis()), Some(at));
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! API errors: each has one status and a stable `code`, answered as
+//! `{"error": {"code", "message", "field"}}`. A 500 is logged with its detail and
+//! answered without it.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::ledger::LedgerError;
+use crate::service::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { field: String, message: String },
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("this token may not do that")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{message}")]
+    SettingsRejected {
+        key: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    Unavailable(String),
+    /// The detail is logged, never answered.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::SettingsRejected { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "settings_rejected")
+            }
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let field = match &self {
+            Self::BadRequest { field, .. } => Some(field.clone()),
+            Self::SettingsRejected { key, .. } => key.clone(),
+            _ => None,
+        };
+        let body = json!({"error": {"code": code, "message": self.to_string(), "field": field}});
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::BadRequest(field) => Self::BadRequest {
+                field: field.field,
+                message: field.message,
+            },
+            ServiceError::IdempotencyConflict(_) => Self::Conflict(error.to_string()),
+            ServiceError::SettingsRejected { key, message } => {
+                Self::SettingsRejected { key, message }
+            }
+            ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::Ledger(LedgerError::Database(sqlx::Error::PoolTimedOut)) => {
+                Self::Unavailable("the ledger is busy; retry".into())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> Self {
+        ServiceError::Ledger(error).into()
+    }
+}
+
+/// The answer to a handler that panicked: a plain 500, the detail only in the log.
+pub(super) fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+        .unwrap_or_default();
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}

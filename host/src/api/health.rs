@@ -1,0 +1,28 @@
+//! `/healthz` (the process answers) and `/readyz` (the ledger answers, modules loaded).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+
+pub(super) async fn alive() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub(super) async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state
+        .service
+        .ledger()
+        .ping()
+        .await
+        .map_err(|error| ApiError::Unavailable(format!("the ledger does not answer: {error}")))?;
+    let modules = state.service.modules();
+    Ok(Json(json!({
+        "status": "ready",
+        "modules": {
+            "fraud_screen": modules.fraud.digest(),
+            "standard_policy": modules.standard.digest(),
+        },
+    })))
+}

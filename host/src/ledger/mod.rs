@@ -1,0 +1,97 @@
+//! The ledger: the one seam to storage. Every decision with its request, response,
+//! module digest, settings version, history, risk signals and latency; the latest state
+//! of each claim and the photos seen, from which the next claim's history is read; shop
+//! settings; the hard-fraud list; API tokens.
+//!
+//! SQLite in WAL mode is the embedded default. The schema (`host/migrations`) uses plain
+//! types so the same store can run on PostgreSQL for several hosts; nothing outside this
+//! module writes SQL.
+
+mod history;
+mod records;
+
+pub use records::{
+    DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
+};
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+}
+
+/// The store, shared by all requests. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pool: SqlitePool,
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the SQLite ledger at `path` and brings its schema up to
+    /// date. Commits are synchronous (`synchronous=FULL`): an answered decision survives
+    /// a crash of the process or of the machine.
+    pub async fn open(path: &Path) -> Result<Self, LedgerError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), LedgerError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// SQLite's own consistency check: `ok` when the file is sound.
+    pub async fn integrity_check(&self) -> Result<String, LedgerError> {
+        let row = sqlx::query("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<String, _>(0)?)
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// The JSON name of a contract enum value (`compensate`, `short_shipment`).
+pub(crate) fn label<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A contract enum value from its JSON name.
+pub(crate) fn parse_label<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, LedgerError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| LedgerError::Corrupt(format!("unknown value `{text}`")))
+}

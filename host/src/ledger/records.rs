@@ -1,0 +1,395 @@
+//! Decisions, settings, the hard-fraud list and tokens: writes and point reads.
+
+use sqlx::Row;
+
+use super::{Ledger, LedgerError, label};
+use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
+use crate::history::CustomerHistory;
+
+/// One decision to record, with everything needed to explain and replay it.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRecord<'a> {
+    pub idempotency_key: &'a str,
+    /// SHA-256 of the request in canonical form, to tell a replay from a conflict.
+    pub request_hash: &'a str,
+    pub request: &'a DecisionRequest,
+    pub response: &'a DecisionResponse,
+    /// The response exactly as answered, so a replay answers byte for byte the same.
+    pub response_json: &'a str,
+    pub history: &'a CustomerHistory,
+    pub signals: &'a [Reason],
+    pub latency_us: u64,
+    pub decided_at_ms: i64,
+}
+
+/// What recording a decision came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The decision is now in the ledger.
+    New,
+    /// Another decision holds this idempotency key already; nothing was written.
+    Existing(StoredReply),
+}
+
+/// The stored answer under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    pub request_hash: String,
+    pub response_json: String,
+}
+
+/// A decision as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDecision {
+    pub decision_id: String,
+    pub shop_id: String,
+    pub module_digest: String,
+    pub settings_version: u64,
+    pub failure: Option<String>,
+    pub latency_us: u64,
+    pub decided_at_ms: i64,
+    pub request_json: String,
+    pub response_json: String,
+    pub history_json: String,
+    pub signals_json: String,
+}
+
+/// A shop's current settings; version 0 is the policy's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub version: u64,
+    pub settings_json: String,
+}
+
+impl ShopSettings {
+    pub fn defaults() -> Self {
+        Self {
+            version: 0,
+            settings_json: "{}".to_owned(),
+        }
+    }
+}
+
+/// An API token as stored (the secret's hash only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token_id: String,
+    pub role: String,
+    pub shop_id: Option<String>,
+    pub label: String,
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+impl Ledger {
+    /// The answer stored under `key`, if any.
+    pub async fn reply_for_key(&self, key: &str) -> Result<Option<StoredReply>, LedgerError> {
+        let row = sqlx::query(
+            "SELECT request_hash, response_json FROM decisions WHERE idempotency_key = ?1",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(StoredReply {
+                request_hash: row.try_get("request_hash")?,
+                response_json: row.try_get("response_json")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a decision, the claim's latest state and its photos, in one transaction.
+    /// If the idempotency key is taken (a concurrent twin won), nothing is written and
+    /// the stored answer is returned.
+    pub async fn record(&self, record: DecisionRecord<'_>) -> Result<Recorded, LedgerError> {
+        let request = record.request;
+        let response = record.response;
+        let json = |value: &dyn erased_json::Json| value.to_json();
+        let mut tx = self.pool().begin().await?;
+
+        let inserted = sqlx::query(
+            "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
+                 shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
+                 failure, latency_us, decided_at_ms, request_json, response_json, history_json,
+                 signals_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&response.decision_id)
+        .bind(record.idempotency_key)
+        .bind(record.request_hash)
+        .bind(&request.claim_id)
+        .bind(i64::from(request.revision))
+        .bind(&request.shop_id)
+        .bind(&request.customer.customer_id)
+        .bind(label(&response.outcome))
+        .bind(label(&response.risk))
+        .bind(&response.policy.module)
+        .bind(to_i64(response.policy.settings_version))
+        .bind(label(&response.policy.mode))
+        .bind(&response.failure)
+        .bind(to_i64(record.latency_us))
+        .bind(record.decided_at_ms)
+        .bind(json(request))
+        .bind(record.response_json)
+        .bind(json(record.history))
+        .bind(json(&record.signals))
+        .execute(&mut *tx)
+        .await?;
+
+        if inserted.rows_affected() == 0 {
+            drop(tx);
+            return match self.reply_for_key(record.idempotency_key).await? {
+                Some(reply) => Ok(Recorded::Existing(reply)),
+                None => Err(LedgerError::Corrupt(format!(
+                    "idempotency key `{}` conflicts but holds no decision",
+                    record.idempotency_key
+                ))),
+            };
+        }
+
+        let money_given: i64 = response
+            .actions
+            .iter()
+            .filter_map(Action::money_amount)
+            .fold(0, i64::saturating_add);
+        let sorry_coupon_given = response
+            .actions
+            .iter()
+            .any(|action| matches!(action, Action::SorryCoupon { .. }));
+        sqlx::query(
+            "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
+                 outcome, money_given, currency, sorry_coupon_given)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (claim_id) DO UPDATE SET
+                 kind = excluded.kind,
+                 opened_at_ms = excluded.opened_at_ms,
+                 revision = excluded.revision,
+                 outcome = excluded.outcome,
+                 money_given = excluded.money_given,
+                 currency = excluded.currency,
+                 sorry_coupon_given = MAX(claims.sorry_coupon_given, excluded.sorry_coupon_given)
+             WHERE excluded.revision >= claims.revision",
+        )
+        .bind(&request.claim_id)
+        .bind(&request.customer.customer_id)
+        .bind(&request.shop_id)
+        .bind(label(&request.kind))
+        .bind(request.opened_at.unix_millis())
+        .bind(i64::from(request.revision))
+        .bind(label(&response.outcome))
+        .bind(money_given)
+        .bind(&request.order.currency)
+        .bind(i64::from(sorry_coupon_given))
+        .execute(&mut *tx)
+        .await?;
+
+        for photo in &request.evidence.photos {
+            sqlx::query(
+                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&photo.sha256)
+            .bind(&request.customer.customer_id)
+            .bind(&request.claim_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Recorded::New)
+    }
+
+    /// A decision by id.
+    pub async fn decision(&self, decision_id: &str) -> Result<Option<StoredDecision>, LedgerError> {
+        let row = sqlx::query(
+            "SELECT decision_id, shop_id, module_digest, settings_version, failure, latency_us,
+                    decided_at_ms, request_json, response_json, history_json, signals_json
+             FROM decisions WHERE decision_id = ?1",
+        )
+        .bind(decision_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(StoredDecision {
+                decision_id: row.try_get("decision_id")?,
+                shop_id: row.try_get("shop_id")?,
+                module_digest: row.try_get("module_digest")?,
+                settings_version: to_u64(row.try_get("settings_version")?),
+                failure: row.try_get("failure")?,
+                latency_us: to_u64(row.try_get("latency_us")?),
+                decided_at_ms: row.try_get("decided_at_ms")?,
+                request_json: row.try_get("request_json")?,
+                response_json: row.try_get("response_json")?,
+                history_json: row.try_get("history_json")?,
+                signals_json: row.try_get("signals_json")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// How many decisions the ledger holds.
+    pub async fn decision_count(&self) -> Result<u64, LedgerError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM decisions")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(to_u64(row.try_get(0)?))
+    }
+
+    /// The shop's current settings (version 0 and `{}` when it never set any).
+    pub async fn shop_settings(&self, shop_id: &str) -> Result<ShopSettings, LedgerError> {
+        let row = sqlx::query(
+            "SELECT version, settings_json FROM shop_settings WHERE shop_id = ?1
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(shop_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => Ok(ShopSettings {
+                version: to_u64(row.try_get("version")?),
+                settings_json: row.try_get("settings_json")?,
+            }),
+            None => Ok(ShopSettings::defaults()),
+        }
+    }
+
+    /// The settings text of one version (`{}` for version 0 or an unknown version).
+    pub async fn shop_settings_version(
+        &self,
+        shop_id: &str,
+        version: u64,
+    ) -> Result<String, LedgerError> {
+        let row = sqlx::query(
+            "SELECT settings_json FROM shop_settings WHERE shop_id = ?1 AND version = ?2",
+        )
+        .bind(shop_id)
+        .bind(to_i64(version))
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => Ok(row.try_get("settings_json")?),
+            None => Ok("{}".to_owned()),
+        }
+    }
+
+    /// Stores new settings for the shop as the next version, and returns it.
+    pub async fn put_shop_settings(
+        &self,
+        shop_id: &str,
+        settings_json: &str,
+        created_by: &str,
+        created_at_ms: i64,
+    ) -> Result<ShopSettings, LedgerError> {
+        let row = sqlx::query(
+            "INSERT INTO shop_settings (shop_id, version, settings_json, created_by, created_at_ms)
+             SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4
+             FROM shop_settings WHERE shop_id = ?1
+             RETURNING version",
+        )
+        .bind(shop_id)
+        .bind(settings_json)
+        .bind(created_by)
+        .bind(created_at_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ShopSettings {
+            version: to_u64(row.try_get("version")?),
+            settings_json: settings_json.to_owned(),
+        })
+    }
+
+    /// Puts a customer on the hard-fraud list (or updates the reason).
+    pub async fn add_to_fraud_list(
+        &self,
+        customer_id: &str,
+        reason: &str,
+        added_by: &str,
+        added_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO fraud_list (customer_id, reason, added_by, added_at_ms)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (customer_id) DO UPDATE SET
+                 reason = excluded.reason, added_by = excluded.added_by,
+                 added_at_ms = excluded.added_at_ms",
+        )
+        .bind(customer_id)
+        .bind(reason)
+        .bind(added_by)
+        .bind(added_at_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a customer off the hard-fraud list; false when they were not on it.
+    pub async fn remove_from_fraud_list(&self, customer_id: &str) -> Result<bool, LedgerError> {
+        let done = sqlx::query("DELETE FROM fraud_list WHERE customer_id = ?1")
+            .bind(customer_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Stores a new token under the hash of its secret.
+    pub async fn create_token(
+        &self,
+        token_hash: &str,
+        token: &TokenRecord,
+        created_by: &str,
+        created_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, token_id, role, shop_id, label, created_by, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(token_hash)
+        .bind(&token.token_id)
+        .bind(&token.role)
+        .bind(&token.shop_id)
+        .bind(&token.label)
+        .bind(created_by)
+        .bind(created_at_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The token whose secret hashes to `token_hash`.
+    pub async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, LedgerError> {
+        let row =
+            sqlx::query("SELECT token_id, role, shop_id, label FROM tokens WHERE token_hash = ?1")
+                .bind(token_hash)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|row| {
+            Ok(TokenRecord {
+                token_id: row.try_get("token_id")?,
+                role: row.try_get("role")?,
+                shop_id: row.try_get("shop_id")?,
+                label: row.try_get("label")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Serializes what the ledger stores as JSON text.
+mod erased_json {
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}
