@@ -6,7 +6,7 @@ use crate::contract::{
 };
 use crate::convert;
 use crate::engine::{CompensationModule, FraudModule, GuestFailure};
-use crate::envelope::{self, Draft, Violation};
+use crate::envelope::{self, Draft, Guardrails, Violation};
 use crate::history::CustomerHistory;
 use crate::world::types as w;
 
@@ -21,6 +21,8 @@ pub struct ShopPolicy<'a> {
     pub settings: &'a str,
     pub settings_version: u64,
     pub mode: PolicyMode,
+    /// The operator's spending caps.
+    pub guardrails: Guardrails,
 }
 
 /// A decision and what went into it, for the ledger and for explaining it.
@@ -43,6 +45,7 @@ pub fn decide(
     decision_id: String,
 ) -> Decided {
     let claim = convert::claim(request);
+    let spending = history.spending;
     let history = convert::history(history, request);
 
     let assessment = policy
@@ -93,7 +96,7 @@ pub fn decide(
         }
     };
 
-    let mut draft = envelope::apply_guardrails(draft, risk, request);
+    let mut draft = envelope::apply_guardrails(draft, risk, request, spending, policy.guardrails);
     for action in extra_actions {
         if !draft.actions.contains(&action) {
             draft.actions.push(action);

@@ -8,6 +8,7 @@
 
 use crate::contract::{self as c, Action, DecisionRequest, MAX_AMOUNT, Outcome, Reason, Risk};
 use crate::engine::GuestFailureKind;
+use crate::history::Spending;
 use crate::world::types as w;
 
 /// The most actions a module may return in one decision.
@@ -20,6 +21,18 @@ pub const MAX_TEXT_BYTES: usize = 2_000;
 pub const MAX_RULE_BYTES: usize = 64;
 /// The furthest a module may set the next step, in days.
 pub const MAX_ETA_DAYS: u32 = 365;
+
+/// The operator's spending caps, in minor units; none means no cap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guardrails {
+    /// The most compensation one shop may give in a UTC day.
+    #[serde(default)]
+    pub shop_daily_cap: Option<i64>,
+    /// The most compensation one customer may get in 30 days.
+    #[serde(default)]
+    pub customer_30d_cap: Option<i64>,
+}
 
 /// A decision on its way to the marketplace, in the contract's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,9 +277,16 @@ fn is_compensation(action: &w::Action) -> bool {
     )
 }
 
-/// Applies the platform's guardrails to `draft`: the risk effects, then the cap on a
-/// single compensation (the order total plus return shipping).
-pub fn apply_guardrails(mut draft: Draft, risk: Risk, request: &DecisionRequest) -> Draft {
+/// Applies the platform's guardrails to `draft`: the risk effects, the cap on a single
+/// compensation (the order total plus return shipping), then the operator's caps on a
+/// shop's daily and a customer's 30-day compensation.
+pub fn apply_guardrails(
+    mut draft: Draft,
+    risk: Risk,
+    request: &DecisionRequest,
+    spending: Spending,
+    guardrails: Guardrails,
+) -> Draft {
     match risk {
         Risk::Hard => {
             let removed = remove_actions(&mut draft, Action::is_compensation);
@@ -315,6 +335,43 @@ pub fn apply_guardrails(mut draft: Draft, risk: Risk, request: &DecisionRequest)
                 removed_note(&removed)
             ),
         );
+    }
+
+    let given: i64 = draft
+        .actions
+        .iter()
+        .filter_map(Action::money_amount)
+        .fold(0, i64::saturating_add);
+    let caps = [
+        (
+            "E3",
+            "the shop's daily compensation cap",
+            spending.shop_today,
+            guardrails.shop_daily_cap,
+        ),
+        (
+            "E4",
+            "the customer's 30-day compensation cap",
+            spending.customer_30d,
+            guardrails.customer_30d_cap,
+        ),
+    ];
+    for (rule, what, spent, cap) in caps {
+        if let Some(cap) = cap
+            && given > 0
+            && spent.saturating_add(given) > cap
+        {
+            let removed = remove_actions(&mut draft, Action::is_compensation);
+            downgrade(
+                &mut draft,
+                rule,
+                format!(
+                    "{what} ({cap} minor units) would be passed: {spent} given already, {given} more asked{}",
+                    removed_note(&removed)
+                ),
+            );
+            break;
+        }
     }
     draft
 }
@@ -413,7 +470,13 @@ mod tests {
     fn no_risk_leaves_the_decision_alone() {
         let draft = compensate(vec![promo(35_000)]);
         assert_eq!(
-            apply_guardrails(draft.clone(), Risk::None, &request(459_000, None)),
+            apply_guardrails(
+                draft.clone(),
+                Risk::None,
+                &request(459_000, None),
+                Spending::default(),
+                Guardrails::default()
+            ),
             draft
         );
     }
@@ -421,7 +484,13 @@ mod tests {
     #[test]
     fn hard_risk_removes_all_compensation_and_blocks() {
         let draft = compensate(vec![Action::RequestRefundApplication, refund(150_000)]);
-        let guarded = apply_guardrails(draft, Risk::Hard, &request(459_000, None));
+        let guarded = apply_guardrails(
+            draft,
+            Risk::Hard,
+            &request(459_000, None),
+            Spending::default(),
+            Guardrails::default(),
+        );
         assert_eq!(guarded.outcome, Outcome::Escalate);
         assert_eq!(guarded.payer, None);
         assert!(guarded.actions.contains(&Action::BlockAccount));
@@ -438,8 +507,13 @@ mod tests {
     #[test]
     fn soft_risk_removes_promo_codes_and_sends_money_to_review() {
         for actions in [vec![promo(35_000)], vec![refund(150_000)]] {
-            let guarded =
-                apply_guardrails(compensate(actions), Risk::Soft, &request(459_000, None));
+            let guarded = apply_guardrails(
+                compensate(actions),
+                Risk::Soft,
+                &request(459_000, None),
+                Spending::default(),
+                Guardrails::default(),
+            );
             assert_eq!(guarded.outcome, Outcome::Escalate);
             assert!(!guarded.actions.iter().any(Action::is_compensation));
             assert_eq!(guarded.payer, None);
@@ -452,7 +526,13 @@ mod tests {
             reasons: vec![Reason::new("R2.2", "ask")],
         };
         assert_eq!(
-            apply_guardrails(pending.clone(), Risk::Soft, &request(459_000, None)),
+            apply_guardrails(
+                pending.clone(),
+                Risk::Soft,
+                &request(459_000, None),
+                Spending::default(),
+                Guardrails::default()
+            ),
             pending
         );
     }
@@ -460,16 +540,73 @@ mod tests {
     #[test]
     fn a_single_compensation_is_capped_at_total_plus_return_shipping() {
         let at_cap = compensate(vec![refund(1_500)]);
-        let guarded = apply_guardrails(at_cap.clone(), Risk::None, &request(1_000, Some(500)));
+        let guarded = apply_guardrails(
+            at_cap.clone(),
+            Risk::None,
+            &request(1_000, Some(500)),
+            Spending::default(),
+            Guardrails::default(),
+        );
         assert_eq!(guarded, at_cap);
         let over = apply_guardrails(
             compensate(vec![refund(1_501)]),
             Risk::None,
             &request(1_000, Some(500)),
+            Spending::default(),
+            Guardrails::default(),
         );
         assert_eq!(over.outcome, Outcome::Escalate);
         assert!(!over.actions.iter().any(Action::is_compensation));
         assert_eq!(over.reasons.last().map(|r| r.rule.as_str()), Some("E2"));
+    }
+
+    #[test]
+    fn spending_caps_send_the_claim_to_office_staff() {
+        let guardrails = Guardrails {
+            shop_daily_cap: Some(100_000),
+            customer_30d_cap: Some(50_000),
+        };
+        let under = Spending {
+            shop_today: 60_000,
+            customer_30d: 15_000,
+        };
+        let draft = compensate(vec![promo(35_000)]);
+        assert_eq!(
+            apply_guardrails(
+                draft.clone(),
+                Risk::None,
+                &request(459_000, None),
+                under,
+                guardrails
+            ),
+            draft
+        );
+        let shop_over = Spending {
+            shop_today: 65_001,
+            ..under
+        };
+        let guarded = apply_guardrails(
+            draft.clone(),
+            Risk::None,
+            &request(459_000, None),
+            shop_over,
+            guardrails,
+        );
+        assert_eq!(guarded.outcome, Outcome::Escalate);
+        assert!(!guarded.actions.iter().any(Action::is_compensation));
+        assert_eq!(guarded.reasons.last().map(|r| r.rule.as_str()), Some("E3"));
+        let customer_over = Spending {
+            customer_30d: 15_001,
+            ..under
+        };
+        let guarded = apply_guardrails(
+            draft,
+            Risk::None,
+            &request(459_000, None),
+            customer_over,
+            guardrails,
+        );
+        assert_eq!(guarded.reasons.last().map(|r| r.rule.as_str()), Some("E4"));
     }
 
     fn module_decision(actions: Vec<w::Action>, outcome: w::Outcome) -> w::Decision {

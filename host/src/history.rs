@@ -23,6 +23,22 @@ pub struct CustomerHistory {
     pub photos: Vec<PhotoHistory>,
     #[serde(default)]
     pub on_hard_fraud_list: bool,
+    /// Compensation already given, for the envelope's caps (policies never see it).
+    #[serde(default)]
+    pub spending: Spending,
+}
+
+/// Compensation already given (minor units, summed over the latest revision of each
+/// claim, this claim excluded), as of the request's `now`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spending {
+    /// By the claim's shop on the UTC day of `now`.
+    #[serde(default)]
+    pub shop_today: i64,
+    /// To the claim's customer in the 30 days up to `now`.
+    #[serde(default)]
+    pub customer_30d: i64,
 }
 
 /// An earlier claim of the same customer, at its latest revision.

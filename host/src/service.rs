@@ -122,6 +122,7 @@ impl Service {
 
         let history = self.ledger.history(&request).await?;
         let settings = self.ledger.shop_settings(&request.shop_id).await?;
+        let guardrails = self.ledger.guardrails().await?;
         let decision_id = format!("d-{}", ulid::Ulid::new());
 
         let started = Instant::now();
@@ -136,6 +137,7 @@ impl Service {
                 settings: &settings.settings_json,
                 settings_version: settings.version,
                 mode: PolicyMode::Active,
+                guardrails,
             };
             decide(
                 policy,
@@ -162,6 +164,7 @@ impl Service {
                 response: &decided.response,
                 response_json: &response_json,
                 history: &history,
+                guardrails: &guardrails,
                 signals: &decided.signals,
                 latency_us,
                 decided_at_ms: now_ms(),

@@ -80,6 +80,7 @@ impl HistoryBook {
             earlier_claims,
             photos,
             on_hard_fraud_list: false,
+            spending: Default::default(),
         }
     }
 }

@@ -25,6 +25,24 @@ fn scenario_request(name: &str) -> arbiter::contract::DecisionRequest {
     parse_request(&body).unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
+/// A shop on `compensation` with `settings` (version `version`), screened by `fraud`.
+fn shop<'a>(
+    fraud: &'a FraudModule,
+    compensation: &'a CompensationModule,
+    settings: &'a str,
+    version: u64,
+) -> ShopPolicy<'a> {
+    ShopPolicy {
+        fraud,
+        fraud_settings: "{}",
+        compensation,
+        settings,
+        settings_version: version,
+        mode: PolicyMode::Active,
+        guardrails: Default::default(),
+    }
+}
+
 fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).unwrap_or_else(|error| panic!("wat: {error}"))
 }
@@ -156,14 +174,7 @@ fn a_decision_is_a_pure_function_of_its_inputs() -> anyhow::Result<()> {
     let fraud = builtin::fraud_screen(&engine)?;
     let standard = builtin::standard_policy(&engine)?;
     let request = scenario_request("p02");
-    let policy = ShopPolicy {
-        fraud: &fraud,
-        fraud_settings: "{}",
-        compensation: &standard,
-        settings: "{}",
-        settings_version: 0,
-        mode: PolicyMode::Active,
-    };
+    let policy = shop(&fraud, &standard, "{}", 0);
     let first = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
     for _ in 0..20 {
         let again = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
@@ -190,6 +201,7 @@ fn a_seller_module_replaces_the_rules() -> anyhow::Result<()> {
         settings: r#"{"promo_max": 200000}"#,
         settings_version: 3,
         mode: PolicyMode::Active,
+        guardrails: Default::default(),
     };
     let decided = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
     assert_eq!(decided.response.outcome, Outcome::Compensate);
@@ -215,14 +227,7 @@ fn hard_fraud_blocks_whatever_the_policy_would_do() -> anyhow::Result<()> {
         on_hard_fraud_list: true,
         ..CustomerHistory::default()
     };
-    let policy = ShopPolicy {
-        fraud: &fraud,
-        fraud_settings: "{}",
-        compensation: &standard,
-        settings: "{}",
-        settings_version: 0,
-        mode: PolicyMode::Active,
-    };
+    let policy = shop(&fraud, &standard, "{}", 0);
     let decided = decide(policy, &request, &history, "d-1".into());
     let response = &decided.response;
     assert_eq!(response.outcome, Outcome::Escalate);
@@ -263,14 +268,7 @@ fn a_policy_that_never_returns_is_stopped_at_its_deadline() -> anyhow::Result<()
     assert!(took < Duration::from_secs(2), "stopped late: {took:?}");
 
     // Through the pipeline the claim goes to office staff and the failure is named.
-    let policy = ShopPolicy {
-        fraud: &fraud,
-        fraud_settings: "{}",
-        compensation: &spinner,
-        settings: "{}",
-        settings_version: 0,
-        mode: PolicyMode::Active,
-    };
+    let policy = shop(&fraud, &spinner, "{}", 0);
     let decided = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
     assert_eq!(decided.response.outcome, Outcome::Escalate);
     assert!(decided.response.fallback_applied);

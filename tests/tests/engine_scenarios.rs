@@ -36,6 +36,7 @@ fn every_scenario_decides_as_expected() -> anyhow::Result<()> {
                 settings: &settings,
                 settings_version: u64::from(scenario.settings.contains_key(&request.shop_id)),
                 mode: PolicyMode::Active,
+                guardrails: Default::default(),
             };
             let decided = decide(policy, &request, &history, format!("d-{index}"));
             if let Err(problem) = check(&decided.response, &step.expect) {

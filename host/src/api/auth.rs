@@ -15,8 +15,7 @@ impl FromRequestParts<AppState> for Principal {
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_secret)
             .filter(|secret| !secret.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         state
@@ -25,6 +24,13 @@ impl FromRequestParts<AppState> for Principal {
             .await?
             .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The secret of an `Authorization: Bearer <secret>` header; the scheme name is
+/// case-insensitive (RFC 9110).
+fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, secret) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
 }
 
 /// Only operators and the marketplace may ask for decisions.

@@ -45,7 +45,7 @@ pub(super) async fn decide(
 }
 
 /// A decision with what made it: the request, the history the policies saw, the fraud
-/// signals, the module and settings, the latency.
+/// signals, the guardrails in force, the module and settings, the latency.
 pub(super) async fn explain(
     State(state): State<AppState>,
     principal: Principal,
@@ -72,6 +72,7 @@ pub(super) async fn explain(
         "request": parse(&stored.request_json),
         "history": parse(&stored.history_json),
         "signals": parse(&stored.signals_json),
+        "guardrails": parse(&stored.guardrails_json),
         "policy": {
             "module": stored.module_digest,
             "settings_version": stored.settings_version,

@@ -1,5 +1,6 @@
-//! The HTTP API (v1): routes, authentication and error mapping. Handlers translate
-//! between HTTP and the [`Service`]; they never touch the engine.
+//! The HTTP API (v1): routes, authentication, error mapping and the OpenAPI description
+//! (`openapi.json`). Handlers translate between HTTP and the [`Service`]; they never
+//! touch the engine.
 
 mod auth;
 mod decisions;
@@ -12,6 +13,8 @@ pub use error::ApiError;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -21,6 +24,9 @@ use crate::service::Service;
 
 /// The largest request body accepted (decisions, settings), in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The hand-written OpenAPI 3.1 description of this API, served at `/v1/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -42,12 +48,24 @@ pub fn router(state: AppState) -> Router {
             "/v1/platform/fraud-list/{customer_id}",
             put(platform::add_to_fraud_list).delete(platform::remove_from_fraud_list),
         )
+        .route(
+            "/v1/platform/guardrails",
+            get(platform::get_guardrails).put(platform::put_guardrails),
+        )
         .route("/v1/tokens", post(platform::issue_token))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        // After the routes: it applies to those registered before it. `Allow` is kept.
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `GET /v1/openapi.json`, without authentication.
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }

@@ -1,4 +1,4 @@
-//! Operator endpoints: the hard-fraud list and API tokens.
+//! Operator endpoints: the hard-fraud list, spending guardrails and API tokens.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,6 +11,7 @@ use super::auth::operator_only;
 use super::decisions::body_or_error;
 use super::{ApiError, AppState};
 use crate::access::{Principal, Role};
+use crate::envelope::Guardrails;
 use crate::service::now_ms;
 
 #[derive(Debug, Deserialize)]
@@ -34,9 +35,24 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
+        let message = error.inner().to_string();
+        // serde names a missing field only in its message; the path stops at the parent.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (".", None) => String::new(),
+            (_, None) => path,
+        };
         ApiError::BadRequest {
-            field: if path == "." { String::new() } else { path },
-            message: error.inner().to_string(),
+            field,
+            message: message
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         }
     })
 }
@@ -122,4 +138,38 @@ pub(super) async fn issue_token(
         StatusCode::CREATED,
         axum::Json(serde_json::to_value(issued).unwrap_or_default()),
     ))
+}
+
+pub(super) async fn get_guardrails(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Guardrails>, ApiError> {
+    operator_only(&principal)?;
+    Ok(axum::Json(state.service.ledger().guardrails().await?))
+}
+
+pub(super) async fn put_guardrails(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<Guardrails>, ApiError> {
+    operator_only(&principal)?;
+    let guardrails: Guardrails = parse_body(&body_or_error(body)?)?;
+    for (field, cap) in [
+        ("shop_daily_cap", guardrails.shop_daily_cap),
+        ("customer_30d_cap", guardrails.customer_30d_cap),
+    ] {
+        if cap.is_some_and(|cap| cap < 0) {
+            return Err(ApiError::BadRequest {
+                field: field.into(),
+                message: "a cap is 0 or more minor units, or null for none".into(),
+            });
+        }
+    }
+    state
+        .service
+        .ledger()
+        .put_guardrails(&guardrails, &principal.actor(), now_ms())
+        .await?;
+    Ok(axum::Json(guardrails))
 }

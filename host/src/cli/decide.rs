@@ -78,6 +78,7 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
         settings: &settings,
         settings_version,
         mode: PolicyMode::Active,
+        guardrails: Default::default(),
     };
     let decided = decide(shop, &request, &history, decision_id);
 

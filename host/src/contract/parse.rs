@@ -24,6 +24,13 @@ impl FieldError {
 
 /// Parses and validates a decision request body.
 pub fn parse_request(body: &[u8]) -> Result<DecisionRequest, FieldError> {
+    // serde reads a struct from a JSON array too, by position: the contract is an object.
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(FieldError::new(
+            "",
+            "invalid type: array, expected the request as a JSON object",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let request: DecisionRequest = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| field_error(error.path().to_string(), error.into_inner()))?;
@@ -38,7 +45,14 @@ pub fn parse_request(body: &[u8]) -> Result<DecisionRequest, FieldError> {
 /// it, so the caller always gets the field's full name.
 fn field_error(path: String, error: serde_json::Error) -> FieldError {
     let message = strip_position(&error.to_string());
-    let parent = if path == "." { String::new() } else { path };
+    // serde_path_to_error shows a key it never read (the body ended or broke before it)
+    // as `?`: that names no field, so blame its parent.
+    let known = path.trim_end_matches('?').trim_end_matches('.');
+    let parent = if known.is_empty() {
+        String::new()
+    } else {
+        known.to_owned()
+    };
     let named = quoted_after(&message, "unknown field `")
         .or_else(|| quoted_after(&message, "missing field `"));
     match named {

@@ -261,3 +261,43 @@ fn bodies_that_are_not_json_objects_are_refused_without_panic() {
         );
     }
 }
+
+#[test]
+fn a_body_cut_short_blames_the_enclosing_field_never_an_unread_key() {
+    for (body, field) in [
+        (&b"{\"claim_id\": \"c\","[..], ""),
+        (b"{\"order\": {\"order_id\": \"o\",", "order"),
+        (b"{", ""),
+    ] {
+        let error = parse_request(body).expect_err("cut short");
+        assert_eq!(error.field, field, "{error}");
+        assert!(error.message.contains("not valid JSON"), "{error}");
+    }
+}
+
+#[test]
+fn a_positional_array_is_not_a_request() {
+    // The fields in declaration order: serde would read this as a request.
+    let example = valid();
+    let mut values: Vec<Value> = [
+        "claim_id",
+        "revision",
+        "shop_id",
+        "now",
+        "opened_at",
+        "kind",
+        "subkind",
+        "desired_outcome",
+        "order",
+        "items",
+        "customer",
+    ]
+    .iter()
+    .map(|key| example[*key].clone())
+    .collect();
+    values.push(example["evidence"].clone());
+    for body in [Value::Array(values), json!([1, 2, 3])] {
+        let error = parse(&body).expect_err("an array");
+        assert_eq!(error.field, "", "{error}");
+    }
+}

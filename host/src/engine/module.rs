@@ -4,7 +4,7 @@
 use std::fmt;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{ResourceLimiter, Store, Trap};
 
 use super::{Engine, GuestFailure, GuestFailureKind, LoadError};
@@ -38,42 +38,33 @@ impl fmt::Display for ModuleDigest {
     }
 }
 
-/// A `compensation-policy` component, ready to decide.
+/// What every loaded module has: its digest, its engine, its pre-instantiated world
+/// and what it said about itself at load.
 #[derive(Clone)]
-pub struct CompensationModule {
+struct Loaded<Pre> {
     digest: ModuleDigest,
     engine: Engine,
-    pre: CompensationPolicyPre<CallState>,
+    pre: Pre,
     metadata: ModuleMetadata,
     settings_schema: String,
 }
 
-impl fmt::Debug for CompensationModule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CompensationModule")
-            .field("digest", &self.digest)
-            .field("metadata", &self.metadata)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CompensationModule {
-    /// Compiles `bytes`, checks they implement `compensation-policy` with no imports,
-    /// and asks the module to describe itself.
-    pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Self, LoadError> {
+impl<Pre> Loaded<Pre> {
+    /// Compiles `bytes`, checks they implement `world` with no imports (`bind` finds
+    /// the world's exports), and asks the module for its metadata and settings schema.
+    fn load(
+        engine: &Engine,
+        bytes: &[u8],
+        world: &'static str,
+        bind: impl FnOnce(InstancePre<CallState>) -> wasmtime::Result<Pre>,
+        describe: impl FnOnce(&Pre, &mut Store<CallState>) -> wasmtime::Result<(ModuleMetadata, String)>,
+    ) -> Result<Self, LoadError> {
         let digest = ModuleDigest::of(bytes);
-        let instance_pre = pre_instantiate(engine, bytes)?;
-        let pre =
-            CompensationPolicyPre::new(instance_pre).map_err(|error| LoadError::WrongWorld {
-                world: "compensation-policy",
-                detail: format!("{error:#}"),
-            })?;
-        let (metadata, settings_schema) = call(engine, &digest, |store| {
-            let policy = pre.instantiate(&mut *store)?;
-            let metadata = policy.call_metadata(&mut *store)?;
-            let schema = policy.call_settings_schema(&mut *store)?;
-            Ok((metadata, schema))
+        let pre = bind(pre_instantiate(engine, bytes)?).map_err(|error| LoadError::WrongWorld {
+            world,
+            detail: format!("{error:#}"),
         })?;
+        let (metadata, settings_schema) = call(engine, &digest, |store| describe(&pre, store))?;
         Ok(Self {
             digest,
             engine: engine.clone(),
@@ -81,6 +72,66 @@ impl CompensationModule {
             metadata,
             settings_schema,
         })
+    }
+
+    /// Runs `body` with this module's pre-instantiated world in a fresh store.
+    fn call<T>(
+        &self,
+        body: impl FnOnce(&Pre, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, GuestFailure> {
+        call(&self.engine, &self.digest, |store| body(&self.pre, store))
+    }
+}
+
+impl<Pre> fmt::Debug for Loaded<Pre> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Module")
+            .field("digest", &self.digest)
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The accessors both module kinds share.
+macro_rules! module_accessors {
+    () => {
+        /// The module's identity, `sha256:...`.
+        pub fn digest(&self) -> &ModuleDigest {
+            &self.0.digest
+        }
+
+        /// What the module said about itself at load.
+        pub fn metadata(&self) -> &ModuleMetadata {
+            &self.0.metadata
+        }
+
+        /// The JSON Schema of the module's settings, as the module gave it at load.
+        pub fn settings_schema(&self) -> &str {
+            &self.0.settings_schema
+        }
+    };
+}
+
+/// A `compensation-policy` component, ready to decide.
+#[derive(Clone, Debug)]
+pub struct CompensationModule(Loaded<CompensationPolicyPre<CallState>>);
+
+impl CompensationModule {
+    /// Compiles `bytes`, checks they implement `compensation-policy` with no imports,
+    /// and asks the module to describe itself.
+    pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Self, LoadError> {
+        Loaded::load(
+            engine,
+            bytes,
+            "compensation-policy",
+            CompensationPolicyPre::new,
+            |pre, store| {
+                let policy = pre.instantiate(&mut *store)?;
+                let metadata = policy.call_metadata(&mut *store)?;
+                Ok((metadata, policy.call_settings_schema(&mut *store)?))
+            },
+        )
+        .map(Self)
     }
 
     /// The next step for `claim`, or the policy's own "no".
@@ -90,8 +141,8 @@ impl CompensationModule {
         history: &History,
         settings: &str,
     ) -> Result<Result<Decision, PolicyError>, GuestFailure> {
-        call(&self.engine, &self.digest, |store| {
-            let policy = self.pre.instantiate(&mut *store)?;
+        self.0.call(|pre, store| {
+            let policy = pre.instantiate(&mut *store)?;
             policy.call_decide(&mut *store, claim, history, settings)
         })
     }
@@ -101,68 +152,35 @@ impl CompensationModule {
         &self,
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
-        call(&self.engine, &self.digest, |store| {
-            let policy = self.pre.instantiate(&mut *store)?;
+        self.0.call(|pre, store| {
+            let policy = pre.instantiate(&mut *store)?;
             policy.call_validate_settings(&mut *store, settings)
         })
     }
 
-    pub fn digest(&self) -> &ModuleDigest {
-        &self.digest
-    }
-
-    pub fn metadata(&self) -> &ModuleMetadata {
-        &self.metadata
-    }
-
-    /// The JSON Schema of the module's settings, as the module gave it at load.
-    pub fn settings_schema(&self) -> &str {
-        &self.settings_schema
-    }
+    module_accessors!();
 }
 
 /// A `fraud-screen` component, ready to assess.
-#[derive(Clone)]
-pub struct FraudModule {
-    digest: ModuleDigest,
-    engine: Engine,
-    pre: FraudScreenPre<CallState>,
-    metadata: ModuleMetadata,
-    settings_schema: String,
-}
-
-impl fmt::Debug for FraudModule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FraudModule")
-            .field("digest", &self.digest)
-            .field("metadata", &self.metadata)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct FraudModule(Loaded<FraudScreenPre<CallState>>);
 
 impl FraudModule {
     /// Compiles `bytes`, checks they implement `fraud-screen` with no imports, and asks
     /// the module to describe itself.
     pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Self, LoadError> {
-        let digest = ModuleDigest::of(bytes);
-        let instance_pre = pre_instantiate(engine, bytes)?;
-        let pre = FraudScreenPre::new(instance_pre).map_err(|error| LoadError::WrongWorld {
-            world: "fraud-screen",
-            detail: format!("{error:#}"),
-        })?;
-        let (metadata, settings_schema) = call(engine, &digest, |store| {
-            let screen = pre.instantiate(&mut *store)?;
-            let metadata = screen.call_metadata(&mut *store)?;
-            let schema = screen.call_settings_schema(&mut *store)?;
-            Ok((metadata, schema))
-        })?;
-        Ok(Self {
-            digest,
-            engine: engine.clone(),
-            pre,
-            metadata,
-            settings_schema,
-        })
+        Loaded::load(
+            engine,
+            bytes,
+            "fraud-screen",
+            FraudScreenPre::new,
+            |pre, store| {
+                let screen = pre.instantiate(&mut *store)?;
+                let metadata = screen.call_metadata(&mut *store)?;
+                Ok((metadata, screen.call_settings_schema(&mut *store)?))
+            },
+        )
+        .map(Self)
     }
 
     /// The fraud screen's assessment of `claim`.
@@ -173,8 +191,8 @@ impl FraudModule {
         settings: &str,
         shop_settings: &str,
     ) -> Result<Result<Assessment, PolicyError>, GuestFailure> {
-        call(&self.engine, &self.digest, |store| {
-            let screen = self.pre.instantiate(&mut *store)?;
+        self.0.call(|pre, store| {
+            let screen = pre.instantiate(&mut *store)?;
             screen.call_assess(&mut *store, claim, history, settings, shop_settings)
         })
     }
@@ -184,23 +202,13 @@ impl FraudModule {
         &self,
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
-        call(&self.engine, &self.digest, |store| {
-            let screen = self.pre.instantiate(&mut *store)?;
+        self.0.call(|pre, store| {
+            let screen = pre.instantiate(&mut *store)?;
             screen.call_validate_settings(&mut *store, settings)
         })
     }
 
-    pub fn digest(&self) -> &ModuleDigest {
-        &self.digest
-    }
-
-    pub fn metadata(&self) -> &ModuleMetadata {
-        &self.metadata
-    }
-
-    pub fn settings_schema(&self) -> &str {
-        &self.settings_schema
-    }
+    module_accessors!();
 }
 
 /// Per-call state: only the limiter. Nothing survives a call.
@@ -246,10 +254,7 @@ const ALLOWED_IMPORTS: &[&str] = &["arbiter:policy/types@"];
 
 /// Compiles `bytes` as a component and pre-instantiates it against a linker that
 /// provides nothing, so any import at all refuses the module.
-fn pre_instantiate(
-    engine: &Engine,
-    bytes: &[u8],
-) -> Result<wasmtime::component::InstancePre<CallState>, LoadError> {
+fn pre_instantiate(engine: &Engine, bytes: &[u8]) -> Result<InstancePre<CallState>, LoadError> {
     sniff_component(bytes)?;
     let component = Component::from_binary(engine.wasmtime(), bytes)
         .map_err(|error| LoadError::NotAComponent(format!("{error:#}")))?;

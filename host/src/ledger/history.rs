@@ -1,6 +1,6 @@
 //! The history a claim is given, read with indexed queries: the customer's earlier
 //! claims (one row per claim, at its latest revision), what is known of each photo, and
-//! the hard-fraud list.
+//! the hard-fraud list, and the compensation already given (for the envelope's caps).
 
 use sqlx::Row;
 
@@ -8,6 +8,7 @@ use super::{Ledger, LedgerError, parse_label};
 use crate::contract::{DecisionRequest, Timestamp};
 use crate::history::{
     CustomerHistory, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS, MoneyGiven, PastClaim, PhotoHistory,
+    Spending,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -80,10 +81,34 @@ impl Ledger {
             .await?
             .is_some();
 
+        let day_start = now.div_euclid(DAY_MS) * DAY_MS;
+        let row = sqlx::query(
+            "SELECT
+                 (SELECT COALESCE(SUM(money_given), 0) FROM claims
+                  WHERE shop_id = ?1 AND claim_id <> ?3 AND decided_now_ms >= ?4 AND decided_now_ms <= ?5)
+                     AS shop_today,
+                 (SELECT COALESCE(SUM(money_given), 0) FROM claims
+                  WHERE customer_id = ?2 AND claim_id <> ?3 AND decided_now_ms >= ?6 AND decided_now_ms <= ?5)
+                     AS customer_30d",
+        )
+        .bind(&request.shop_id)
+        .bind(customer)
+        .bind(&request.claim_id)
+        .bind(day_start)
+        .bind(now)
+        .bind(now.saturating_sub(30 * DAY_MS))
+        .fetch_one(&mut *connection)
+        .await?;
+        let spending = Spending {
+            shop_today: row.try_get("shop_today")?,
+            customer_30d: row.try_get("customer_30d")?,
+        };
+
         Ok(CustomerHistory {
             earlier_claims,
             photos,
             on_hard_fraud_list,
+            spending,
         })
     }
 }

@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::{Ledger, LedgerError, label};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
+use crate::envelope::Guardrails;
 use crate::history::CustomerHistory;
 
 /// One decision to record, with everything needed to explain and replay it.
@@ -17,6 +18,7 @@ pub struct DecisionRecord<'a> {
     /// The response exactly as answered, so a replay answers byte for byte the same.
     pub response_json: &'a str,
     pub history: &'a CustomerHistory,
+    pub guardrails: &'a Guardrails,
     pub signals: &'a [Reason],
     pub latency_us: u64,
     pub decided_at_ms: i64,
@@ -52,6 +54,7 @@ pub struct StoredDecision {
     pub response_json: String,
     pub history_json: String,
     pub signals_json: String,
+    pub guardrails_json: String,
 }
 
 /// A shop's current settings; version 0 is the policy's defaults.
@@ -118,8 +121,8 @@ impl Ledger {
             "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
                  shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
                  failure, latency_us, decided_at_ms, request_json, response_json, history_json,
-                 signals_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                 signals_json, guardrails_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&response.decision_id)
@@ -141,6 +144,7 @@ impl Ledger {
         .bind(record.response_json)
         .bind(json(record.history))
         .bind(json(&record.signals))
+        .bind(json(record.guardrails))
         .execute(&mut *tx)
         .await?;
 
@@ -166,9 +170,10 @@ impl Ledger {
             .any(|action| matches!(action, Action::SorryCoupon { .. }));
         sqlx::query(
             "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
-                 outcome, money_given, currency, sorry_coupon_given)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (claim_id) DO UPDATE SET
+                 decided_now_ms = excluded.decided_now_ms,
                  kind = excluded.kind,
                  opened_at_ms = excluded.opened_at_ms,
                  revision = excluded.revision,
@@ -188,6 +193,7 @@ impl Ledger {
         .bind(money_given)
         .bind(&request.order.currency)
         .bind(i64::from(sorry_coupon_given))
+        .bind(request.now.unix_millis())
         .execute(&mut *tx)
         .await?;
 
@@ -210,7 +216,8 @@ impl Ledger {
     pub async fn decision(&self, decision_id: &str) -> Result<Option<StoredDecision>, LedgerError> {
         let row = sqlx::query(
             "SELECT decision_id, shop_id, module_digest, settings_version, failure, latency_us,
-                    decided_at_ms, request_json, response_json, history_json, signals_json
+                    decided_at_ms, request_json, response_json, history_json, signals_json,
+                    guardrails_json
              FROM decisions WHERE decision_id = ?1",
         )
         .bind(decision_id)
@@ -229,6 +236,7 @@ impl Ledger {
                 response_json: row.try_get("response_json")?,
                 history_json: row.try_get("history_json")?,
                 signals_json: row.try_get("signals_json")?,
+                guardrails_json: row.try_get("guardrails_json")?,
             })
         })
         .transpose()
@@ -303,6 +311,41 @@ impl Ledger {
             version: to_u64(row.try_get("version")?),
             settings_json: settings_json.to_owned(),
         })
+    }
+
+    /// The operator's spending caps (none set: no caps).
+    pub async fn guardrails(&self) -> Result<Guardrails, LedgerError> {
+        let row = sqlx::query("SELECT value_json FROM platform_settings WHERE name = 'guardrails'")
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => serde_json::from_str(&row.try_get::<String, _>("value_json")?)
+                .map_err(|error| LedgerError::Corrupt(format!("guardrails: {error}"))),
+            None => Ok(Guardrails::default()),
+        }
+    }
+
+    /// Replaces the operator's spending caps.
+    pub async fn put_guardrails(
+        &self,
+        guardrails: &Guardrails,
+        updated_by: &str,
+        updated_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        let value = serde_json::to_string(guardrails)
+            .map_err(|error| LedgerError::Corrupt(format!("guardrails: {error}")))?;
+        sqlx::query(
+            "INSERT INTO platform_settings (name, value_json, updated_by, updated_at_ms)
+             VALUES ('guardrails', ?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET value_json = excluded.value_json,
+                 updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(value)
+        .bind(updated_by)
+        .bind(updated_at_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Puts a customer on the hard-fraud list (or updates the reason).

@@ -1,0 +1,331 @@
+//! The HTTP API in-process: a real service on a temporary data directory behind the real
+//! router, driven with `tower::ServiceExt::oneshot` (no sockets), and a valid sample claim.
+
+use anyhow::Context as _;
+use arbiter::access::Access;
+use arbiter::api::{AppState, router};
+use arbiter::engine::Limits;
+use arbiter::service::Service;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+/// The operator's bearer secret in every test app.
+pub const OPERATOR_TOKEN: &str = "test-operator-token";
+
+/// A running app: its data directory (removed on drop), the service and the router.
+#[derive(Debug)]
+pub struct TestApp {
+    service: Service,
+    router: Router,
+    // Last, so the directory outlives the service's files while dropping.
+    _data: TempDir,
+}
+
+/// An answer: status, headers and the body's bytes exactly as sent.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl HttpReply {
+    /// The body as JSON.
+    pub fn json(&self) -> anyhow::Result<Value> {
+        serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "{} body is not JSON: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// A header's value as text, when present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Holds the reply to the API's error shape: `status`, `error.code` and
+    /// `error.field` (`None` for a JSON null), with a message that says something.
+    pub fn assert_error(&self, status: StatusCode, code: &str, field: Option<&str>) {
+        let body = String::from_utf8_lossy(&self.body);
+        assert_eq!(self.status, status, "body: {body}");
+        let json: Value = serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("error body is not JSON ({error}): {body}"));
+        let error = &json["error"];
+        assert_eq!(error["code"], json!(code), "body: {body}");
+        assert_eq!(error["field"], json!(field), "body: {body}");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|text| !text.is_empty()),
+            "no message: {body}"
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "body: {body}"
+        );
+    }
+}
+
+impl TestApp {
+    /// Opens a fresh service (new ledger, the platform's modules) behind the v1 router.
+    pub async fn new() -> anyhow::Result<Self> {
+        let data = tempfile::tempdir().context("creating the data directory")?;
+        let service = Service::open(data.path(), Limits::default())
+            .await
+            .context("opening the service")?;
+        let access = Access::new(OPERATOR_TOKEN, service.ledger().clone());
+        let router = router(AppState {
+            service: service.clone(),
+            access,
+        });
+        Ok(Self {
+            service,
+            router,
+            _data: data,
+        })
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// A clone of the router, for requests sent from other tasks.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// How many decisions the ledger holds.
+    pub async fn decision_count(&self) -> anyhow::Result<u64> {
+        Ok(self.service.ledger().decision_count().await?)
+    }
+
+    /// Sends one request; `token` is the bearer secret, `headers` any others.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> anyhow::Result<HttpReply> {
+        send(self.router(), method, path, token, headers, body).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<HttpReply> {
+        self.send(Method::GET, path, token, &[], Body::empty())
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> anyhow::Result<HttpReply> {
+        self.send(Method::DELETE, path, token, &[], Body::empty())
+            .await
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> anyhow::Result<HttpReply> {
+        self.send(Method::POST, path, token, &[], json_body(body))
+            .await
+    }
+
+    pub async fn put_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> anyhow::Result<HttpReply> {
+        self.send(Method::PUT, path, token, &[], json_body(body))
+            .await
+    }
+
+    /// `POST /v1/decisions` with `body` as JSON.
+    pub async fn decide(&self, token: &str, body: &Value) -> anyhow::Result<HttpReply> {
+        self.post_json("/v1/decisions", Some(token), body).await
+    }
+
+    /// `POST /v1/decisions` with `body` as JSON and an `Idempotency-Key` header.
+    pub async fn decide_with_key(
+        &self,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> anyhow::Result<HttpReply> {
+        self.send(
+            Method::POST,
+            "/v1/decisions",
+            Some(token),
+            &[("idempotency-key", key)],
+            json_body(body),
+        )
+        .await
+    }
+
+    /// `PUT /v1/shops/{shop_id}/settings` as the operator; the new version.
+    pub async fn put_settings(&self, shop_id: &str, settings: &Value) -> anyhow::Result<u64> {
+        let path = format!("/v1/shops/{shop_id}/settings");
+        let reply = self.put_json(&path, Some(OPERATOR_TOKEN), settings).await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::OK,
+            "PUT {path}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()?["version"]
+            .as_u64()
+            .context("the settings reply has no version")
+    }
+
+    /// Issues a token as the operator (`{"role": ...}`) and returns its secret.
+    pub async fn issue_token(&self, request: &Value) -> anyhow::Result<String> {
+        let reply = self
+            .post_json("/v1/tokens", Some(OPERATOR_TOKEN), request)
+            .await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::CREATED,
+            "POST /v1/tokens {request}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()?["token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the token reply has no token")
+    }
+
+    /// A fresh marketplace token.
+    pub async fn marketplace_token(&self) -> anyhow::Result<String> {
+        self.issue_token(&json!({"role": "marketplace", "label": "tests"}))
+            .await
+    }
+
+    /// A fresh seller token bound to `shop_id`.
+    pub async fn seller_token(&self, shop_id: &str) -> anyhow::Result<String> {
+        self.issue_token(&json!({"role": "seller", "shop_id": shop_id}))
+            .await
+    }
+
+    /// The standard policy's digest as `/readyz` reports it.
+    pub async fn standard_module(&self) -> anyhow::Result<String> {
+        let reply = self.get("/readyz", None).await?;
+        reply.json()?["modules"]["standard_policy"]
+            .as_str()
+            .map(str::to_owned)
+            .context("/readyz names no standard_policy")
+    }
+}
+
+/// Sends one request to `router` (a clone may be moved into a task).
+pub async fn send(
+    router: Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Body,
+) -> anyhow::Result<HttpReply> {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(body).context("building the request")?;
+    let response = router.oneshot(request).await?;
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .context("reading the response body")?
+        .to_bytes();
+    Ok(HttpReply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
+/// `value` as a JSON request body.
+pub fn json_body(value: &Value) -> Body {
+    Body::from(value.to_string())
+}
+
+/// A valid claim in the contract's shape: a damaged 350.00 RUB vase with confirmed
+/// evidence, the customer's first claim (a promo code under the default settings).
+/// The photo hash is derived from the claim id, so claims do not share photos.
+pub fn sample_claim(claim_id: &str, shop_id: &str, customer_id: &str) -> Value {
+    json!({
+        "claim_id": claim_id, "revision": 1, "shop_id": shop_id,
+        "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
+        "kind": "damaged", "subkind": null, "desired_outcome": "promo_code",
+        "order": {"order_id": format!("o-{claim_id}"), "currency": "RUB", "total": 459000,
+                  "placed_at": "2026-11-16T12:00:00Z", "delivered_at": "2026-11-19T18:00:00Z",
+                  "fulfilment": "3p", "courier": "seller"},
+        "items": [{"sku": "vase-1", "title": "Vase", "unit_price": 35000,
+                   "quantity_ordered": 1, "quantity_affected": 1, "category": "home"}],
+        "customer": {"customer_id": customer_id, "account_created_at": "2024-02-01T00:00:00Z"},
+        "evidence": {"photos": [{"sha256": photo_hash(claim_id), "shows_labels": true}],
+                     "damage_confirmed": true, "documents_match_order": null, "used_signs": []},
+        "confirmations": {"warehouse": null, "delivery_service": null, "category_manager": null,
+                          "routing_team": null, "courier": null},
+        "return_shipment": {"received_at": null, "shipping_cost": null},
+        "customer_reply": {"keeps_item": null, "insists": null, "accepts_sorry_coupon": null,
+                           "will_return": null},
+        "last_seller_reply_at": null, "last_customer_reply_at": null
+    })
+}
+
+/// A 64-hex-digit photo hash unique to `seed`.
+pub fn photo_hash(seed: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `value` with the field at `path` (dot-separated; numbers index arrays) set to `to`.
+/// Intermediate objects must exist.
+pub fn with(mut value: Value, path: &str, to: Value) -> Value {
+    if let Some(slot) = pointer(&mut value, path) {
+        *slot = to;
+    } else if let Some((parent, key)) = path.rsplit_once('.') {
+        if let Some(Value::Object(map)) = pointer(&mut value, parent) {
+            map.insert(key.to_owned(), to);
+        }
+    } else if let Value::Object(map) = &mut value {
+        map.insert(path.to_owned(), to);
+    }
+    value
+}
+
+/// `value` without the field at `path` (dot-separated; numbers index arrays).
+pub fn without(mut value: Value, path: &str) -> Value {
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+    let target = if parent.is_empty() {
+        Some(&mut value)
+    } else {
+        pointer(&mut value, parent)
+    };
+    if let Some(Value::Object(map)) = target {
+        map.remove(key);
+    }
+    value
+}
+
+fn pointer<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let pointer: String = path.split('.').map(|part| format!("/{part}")).collect();
+    value.pointer_mut(&pointer)
+}

@@ -1,0 +1,264 @@
+//! `/healthz`, `/readyz`, the router's fallback, and the OpenAPI description served at
+//! `/v1/openapi.json`: valid JSON that lists every route and every field Arbiter adds.
+
+use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim};
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Every route of the v1 router, with its methods (as OpenAPI spells them).
+const ROUTES: [(&str, &[&str]); 9] = [
+    ("/v1/decisions", &["post"]),
+    ("/v1/decisions/{decision_id}", &["get"]),
+    ("/v1/shops/{shop_id}/settings", &["get", "put"]),
+    ("/v1/platform/fraud-list/{customer_id}", &["put", "delete"]),
+    ("/v1/platform/guardrails", &["get", "put"]),
+    ("/v1/tokens", &["post"]),
+    ("/healthz", &["get"]),
+    ("/readyz", &["get"]),
+    ("/v1/openapi.json", &["get"]),
+];
+
+fn is_digest(value: &Value) -> bool {
+    value.as_str().is_some_and(|text| {
+        text.strip_prefix("sha256:").is_some_and(|hex| {
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        })
+    })
+}
+
+#[tokio::test]
+async fn health_and_readiness_need_no_token() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let reply = app.get("/healthz", None).await?;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()?, json!({"status": "ok"}));
+
+    let reply = app.get("/readyz", None).await?;
+    assert_eq!(reply.status, StatusCode::OK);
+    let ready = reply.json()?;
+    assert_eq!(ready["status"], "ready");
+    let fraud = &ready["modules"]["fraud_screen"];
+    let standard = &ready["modules"]["standard_policy"];
+    assert!(is_digest(fraud), "{ready}");
+    assert!(is_digest(standard), "{ready}");
+    assert_ne!(fraud, standard);
+
+    // The standard digest is the one decisions name.
+    let marketplace = app.marketplace_token().await?;
+    let decision = app
+        .decide(&marketplace, &sample_claim("hz-c1", "hz-shop", "hz-u1"))
+        .await?
+        .json()?;
+    assert_eq!(&decision["policy"]["module"], standard);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_route_or_method_is_answered_in_the_error_shape() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    for path in ["/", "/v2/decisions", "/v1/decision", "/v1/shops/x"] {
+        let reply = app.get(path, Some(OPERATOR_TOKEN)).await?;
+        reply.assert_error(StatusCode::NOT_FOUND, "not_found", None);
+    }
+    // A known route with another method.
+    let reply = app
+        .send(
+            Method::DELETE,
+            "/v1/decisions",
+            Some(OPERATOR_TOKEN),
+            &[],
+            Body::empty(),
+        )
+        .await?;
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None);
+    assert_eq!(reply.header("allow"), Some("POST"));
+    let reply = app
+        .post_json(
+            "/v1/shops/hz-shop/settings",
+            Some(OPERATOR_TOKEN),
+            &json!({}),
+        )
+        .await?;
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_openapi_description_is_served_without_a_token() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let reply = app.get("/v1/openapi.json", None).await?;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let doc = reply.json()?;
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc,
+        serde_json::from_str::<Value>(arbiter::api::OPENAPI_JSON)?
+    );
+
+    // Every route, with exactly its methods.
+    let paths = doc["paths"]
+        .as_object()
+        .ok_or_else(|| anyhow::anyhow!("no paths"))?;
+    for (path, methods) in ROUTES {
+        let item = paths
+            .get(path)
+            .ok_or_else(|| anyhow::anyhow!("{path} is not described"))?;
+        let mut described: Vec<&str> = item
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| key.as_str())
+            .filter(|key| {
+                [
+                    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+                ]
+                .contains(key)
+            })
+            .collect();
+        described.sort_unstable();
+        let mut wanted = methods.to_vec();
+        wanted.sort_unstable();
+        assert_eq!(described, wanted, "{path}");
+    }
+    assert_eq!(paths.len(), ROUTES.len(), "a path that is not a route");
+
+    // Every reference resolves.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20);
+    for reference in refs {
+        let pointer = reference
+            .strip_prefix('#')
+            .ok_or_else(|| anyhow::anyhow!("external ref {reference}"))?;
+        assert!(
+            doc.pointer(pointer).is_some(),
+            "{reference} does not resolve"
+        );
+    }
+
+    // Bearer security, with the health routes and this document open.
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http");
+    assert_eq!(bearer["scheme"], "bearer");
+    assert_eq!(doc["security"], json!([{"bearer": []}]));
+    for open in ["/healthz", "/readyz", "/v1/openapi.json"] {
+        assert_eq!(doc["paths"][open]["get"]["security"], json!([]), "{open}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_openapi_description_documents_what_arbiter_adds() -> anyhow::Result<()> {
+    let doc: Value = serde_json::from_str(arbiter::api::OPENAPI_JSON)?;
+    let schemas = &doc["components"]["schemas"];
+
+    let request = &schemas["DecisionRequest"]["properties"];
+    assert_eq!(request["marked_as_fraud"]["type"], "boolean");
+    assert_eq!(request["marked_as_fraud"]["default"], false);
+    assert!(schemas["Item"]["properties"]["component_price"].is_object());
+    assert_eq!(schemas["DecisionRequest"]["additionalProperties"], false);
+
+    let failure = &schemas["Decision"]["properties"]["failure"];
+    assert!(
+        failure["enum"]
+            .as_array()
+            .is_some_and(|codes| codes.contains(&json!("guest_timeout"))),
+        "{failure}"
+    );
+    let required = schemas["Decision"]["required"].to_string();
+    assert!(!required.contains("\"failure\""), "failure is optional");
+
+    let actions = schemas["Action"]["oneOf"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let variant = |kind: &str| {
+        actions
+            .iter()
+            .find(|action| action["properties"]["type"]["const"] == kind)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        variant("send_document")["properties"]["via"]["enum"],
+        json!(["delivery_service", "office_staff"])
+    );
+    assert_eq!(
+        variant("start_return")["properties"]["quality"]["enum"],
+        json!(["proper", "improper"])
+    );
+
+    let replayed = &doc["paths"]["/v1/decisions"]["post"]["responses"]["200"]["headers"]["idempotent-replayed"];
+    assert!(replayed.is_object(), "the replay header is documented");
+    assert!(
+        doc["paths"]["/v1/decisions"]["post"]["parameters"]
+            .as_array()
+            .is_some_and(|params| params.iter().any(|p| p["name"] == "Idempotency-Key"))
+    );
+
+    let error = &schemas["Error"]["properties"]["error"];
+    assert_eq!(error["required"], json!(["code", "message", "field"]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_described_route_is_served() -> anyhow::Result<()> {
+    // The description names no route the router does not have: each documented method
+    // on each documented path is answered by its handler, not the fallback or a 405.
+    let app = TestApp::new().await?;
+    for (path, methods) in ROUTES {
+        let concrete = path
+            .replace("{decision_id}", "d-x")
+            .replace("{shop_id}", "hz-shop")
+            .replace("{customer_id}", "hz-u9");
+        for method in methods {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes())?;
+            let reply = app
+                .send(
+                    method.clone(),
+                    &concrete,
+                    Some(OPERATOR_TOKEN),
+                    &[],
+                    Body::from("{}"),
+                )
+                .await?;
+            assert_ne!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {concrete}"
+            );
+            let body = String::from_utf8_lossy(&reply.body);
+            assert!(
+                !body.contains("no such route"),
+                "{method} {concrete}: {body}"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(reference)) => into.push(reference.clone()),
+                    _ => collect_refs(value, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, into)),
+        _ => {}
+    }
+}
