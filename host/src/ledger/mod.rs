@@ -33,9 +33,14 @@ pub enum LedgerError {
 }
 
 /// The store, shared by all requests. Cheap to clone.
+///
+/// Reads share a pool of connections (WAL lets them run beside a writer); writes go
+/// through one connection, so they queue in the process instead of contending for
+/// SQLite's write lock with its sleep-and-retry busy handler, which made the tail slow.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    pool: SqlitePool,
+    readers: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl Ledger {
@@ -50,35 +55,46 @@ impl Ledger {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { readers, writer })
     }
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), LedgerError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())
     }
 
     /// SQLite's own consistency check: `ok` when the file is sound.
     pub async fn integrity_check(&self) -> Result<String, LedgerError> {
         let row = sqlx::query("PRAGMA integrity_check")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await?;
         Ok(row.try_get::<String, _>(0)?)
     }
 
-    /// Closes the pool, waiting for connections in use.
+    /// Closes the pools, waiting for connections in use.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
+        self.writer.close().await;
     }
 
+    /// Connections for reads.
     pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.readers
+    }
+
+    /// The one connection for writes.
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 }
 

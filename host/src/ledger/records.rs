@@ -115,7 +115,7 @@ impl Ledger {
         let request = record.request;
         let response = record.response;
         let json = |value: &dyn erased_json::Json| value.to_json();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
 
         let inserted = sqlx::query(
             "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
@@ -305,7 +305,7 @@ impl Ledger {
         .bind(settings_json)
         .bind(created_by)
         .bind(created_at_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await?;
         Ok(ShopSettings {
             version: to_u64(row.try_get("version")?),
@@ -343,7 +343,7 @@ impl Ledger {
         .bind(value)
         .bind(updated_by)
         .bind(updated_at_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -367,7 +367,7 @@ impl Ledger {
         .bind(reason)
         .bind(added_by)
         .bind(added_at_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -376,7 +376,7 @@ impl Ledger {
     pub async fn remove_from_fraud_list(&self, customer_id: &str) -> Result<bool, LedgerError> {
         let done = sqlx::query("DELETE FROM fraud_list WHERE customer_id = ?1")
             .bind(customer_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -400,7 +400,7 @@ impl Ledger {
         .bind(&token.label)
         .bind(created_by)
         .bind(created_at_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
