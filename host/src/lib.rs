@@ -16,5 +16,6 @@ pub mod envelope;
 pub mod history;
 pub mod ledger;
 pub mod money;
+pub mod registry;
 pub mod service;
 pub mod world;

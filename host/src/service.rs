@@ -11,11 +11,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::builtin;
 use crate::contract::{DecisionRequest, FieldError, PolicyMode, parse_request};
-use crate::decide::{ShopPolicy, decide};
-use crate::engine::{CompensationModule, Engine, FraudModule, GuestFailure, Limits, LoadError};
-use crate::ledger::{DecisionRecord, Ledger, LedgerError, Recorded, ShopSettings, StoredDecision};
+use crate::decide::{Decided, ShopPolicy, decide};
+use crate::engine::{CompensationModule, FraudModule, GuestFailure, Limits, LoadError};
+use crate::envelope::Guardrails;
+use crate::history::CustomerHistory;
+use crate::ledger::{
+    DecisionRecord, Ledger, LedgerError, ModuleRecord, PolicyVersion, Recorded, Rollout,
+    ShopRollout, ShopSettings, StoredDecision,
+};
+use crate::registry::{Registry, RegistryError, UploadLimits};
 
 /// The longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
@@ -44,16 +49,37 @@ pub enum ServiceError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Guest(#[from] GuestFailure),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
     #[error("internal: {0}")]
     Internal(String),
 }
 
-/// The platform's loaded modules.
-#[derive(Debug)]
-pub struct Modules {
-    pub fraud: FraudModule,
-    pub fraud_settings: String,
-    pub standard: CompensationModule,
+/// The platform policies a claim runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformPolicy {
+    /// The compensation module and settings of shops that set none of their own.
+    Compensation,
+    /// The fraud screen and its settings.
+    FraudScreen,
+}
+
+impl PlatformPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Compensation => "compensation",
+            Self::FraudScreen => "fraud_screen",
+        }
+    }
+}
+
+/// Everything a decision runs with, resolved at its start: one consistent version.
+struct Resolved {
+    fraud: FraudModule,
+    fraud_settings: String,
+    serving: (CompensationModule, PolicyVersion, PolicyMode),
+    shadow: Option<(CompensationModule, PolicyVersion)>,
+    guardrails: Guardrails,
 }
 
 /// A decision's answer, and whether it was made now or replayed.
@@ -63,32 +89,32 @@ pub struct Reply {
     pub replayed: bool,
 }
 
-/// The running service: engine, modules and ledger. Cheap to clone.
+/// The running service: registry and ledger. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Service {
-    modules: Arc<Modules>,
+    registry: Arc<Registry>,
     ledger: Ledger,
 }
 
 impl Service {
     /// Opens the ledger under `data_dir` and loads the platform's modules.
     pub async fn open(data_dir: &Path, limits: Limits) -> Result<Self, ServiceError> {
+        Self::open_with(data_dir, limits, UploadLimits::default()).await
+    }
+
+    /// Like [`Self::open`], with upload limits.
+    pub async fn open_with(
+        data_dir: &Path,
+        limits: Limits,
+        upload_limits: UploadLimits,
+    ) -> Result<Self, ServiceError> {
         std::fs::create_dir_all(data_dir).map_err(|error| {
             ServiceError::Internal(format!("creating {}: {error}", data_dir.display()))
         })?;
         let ledger = Ledger::open(&data_dir.join("arbiter.db")).await?;
-        let modules = tokio::task::spawn_blocking(move || -> Result<Modules, LoadError> {
-            let engine = Engine::new(limits)?;
-            Ok(Modules {
-                fraud: builtin::fraud_screen(&engine)?,
-                fraud_settings: "{}".to_owned(),
-                standard: builtin::standard_policy(&engine)?,
-            })
-        })
-        .await
-        .map_err(|error| ServiceError::Internal(format!("loading modules: {error}")))??;
+        let registry = Registry::open(data_dir, limits, upload_limits, ledger.clone()).await?;
         Ok(Self {
-            modules: Arc::new(modules),
+            registry: Arc::new(registry),
             ledger,
         })
     }
@@ -97,8 +123,90 @@ impl Service {
         &self.ledger
     }
 
-    pub fn modules(&self) -> &Modules {
-        &self.modules
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The module and settings of a platform policy (the built-in module when none set).
+    pub async fn platform_policy(
+        &self,
+        which: PlatformPolicy,
+    ) -> Result<(Option<String>, String), ServiceError> {
+        Ok(self.ledger.platform_policy(which.name()).await?)
+    }
+
+    /// The compensation module of a version (none: the platform's default module).
+    async fn compensation_module(
+        &self,
+        module: Option<&str>,
+    ) -> Result<CompensationModule, ServiceError> {
+        let default;
+        let digest = match module {
+            Some(digest) => Some(digest),
+            None => {
+                default = self.platform_policy(PlatformPolicy::Compensation).await?.0;
+                default.as_deref()
+            }
+        };
+        match digest {
+            Some(digest) => Ok(self.registry.compensation(digest).await?),
+            None => Ok(self.registry.standard().clone()),
+        }
+    }
+
+    /// What a shop runs now, with the platform's default settings standing in for a
+    /// shop that never set any (version 0).
+    pub async fn shop_rollout(&self, shop_id: &str) -> Result<ShopRollout, ServiceError> {
+        let mut rollout = self.ledger.shop_rollout(shop_id).await?;
+        if rollout.active.version == 0 {
+            rollout.active.settings_json =
+                self.platform_policy(PlatformPolicy::Compensation).await?.1;
+        }
+        Ok(rollout)
+    }
+
+    /// Everything `request` runs with, read once so the decision never mixes versions.
+    async fn resolve(&self, request: &DecisionRequest) -> Result<Resolved, ServiceError> {
+        let rollout = self.shop_rollout(&request.shop_id).await?;
+        let (fraud_module, fraud_settings) =
+            self.platform_policy(PlatformPolicy::FraudScreen).await?;
+        let fraud = match fraud_module {
+            Some(digest) => self.registry.fraud(&digest).await?,
+            None => self.registry.builtin_fraud().clone(),
+        };
+        let guardrails = self.ledger.guardrails().await?;
+
+        let active_module = self
+            .compensation_module(rollout.active.module_digest.as_deref())
+            .await?;
+        let active = (active_module, rollout.active);
+        let (serving, shadow) = match rollout.candidate {
+            Some((candidate, Rollout::Canary { basis_points }))
+                if in_canary(&request.claim_id, basis_points) =>
+            {
+                let module = self
+                    .compensation_module(candidate.module_digest.as_deref())
+                    .await?;
+                ((module, candidate, PolicyMode::Canary), None)
+            }
+            Some((candidate, Rollout::Shadow)) => {
+                let module = self
+                    .compensation_module(candidate.module_digest.as_deref())
+                    .await?;
+                (
+                    (active.0, active.1, PolicyMode::Active),
+                    Some((module, candidate)),
+                )
+            }
+            _ => ((active.0, active.1, PolicyMode::Active), None),
+        };
+        Ok(Resolved {
+            fraud,
+            fraud_settings,
+            serving,
+            shadow,
+            guardrails,
+        })
     }
 
     /// Decides a request body, or replays the answer already given under its key.
@@ -121,33 +229,23 @@ impl Service {
         }
 
         let history = self.ledger.history(&request).await?;
-        let settings = self.ledger.shop_settings(&request.shop_id).await?;
-        let guardrails = self.ledger.guardrails().await?;
+        let resolved = self.resolve(&request).await?;
         let decision_id = format!("d-{}", ulid::Ulid::new());
 
         let started = Instant::now();
-        let modules = Arc::clone(&self.modules);
-        let request_for_policy = request.clone();
-        let history_for_policy = history.clone();
-        let decided = tokio::task::spawn_blocking(move || {
-            let policy = ShopPolicy {
-                fraud: &modules.fraud,
-                fraud_settings: &modules.fraud_settings,
-                compensation: &modules.standard,
-                settings: &settings.settings_json,
-                settings_version: settings.version,
-                mode: PolicyMode::Active,
-                guardrails,
-            };
-            decide(
-                policy,
-                &request_for_policy,
-                &history_for_policy,
-                decision_id,
-            )
-        })
-        .await
-        .map_err(|error| ServiceError::Internal(format!("deciding: {error}")))?;
+        let (module, version, mode) = resolved.serving.clone();
+        let decided = run_blocking(
+            resolved.fraud.clone(),
+            resolved.fraud_settings.clone(),
+            module,
+            version,
+            mode,
+            resolved.guardrails,
+            request.clone(),
+            history.clone(),
+            decision_id.clone(),
+        )
+        .await?;
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
 
         if let Some(failure) = &decided.failure {
@@ -164,17 +262,32 @@ impl Service {
                 response: &decided.response,
                 response_json: &response_json,
                 history: &history,
-                guardrails: &guardrails,
+                guardrails: &resolved.guardrails,
                 signals: &decided.signals,
                 latency_us,
                 decided_at_ms: now_ms(),
             })
             .await?;
         match recorded {
-            Recorded::New => Ok(Reply {
-                body: response_json,
-                replayed: false,
-            }),
+            Recorded::New => {
+                if let Some((module, version)) = resolved.shadow {
+                    self.run_shadow(
+                        &resolved.fraud,
+                        &resolved.fraud_settings,
+                        module,
+                        version,
+                        resolved.guardrails,
+                        &request,
+                        &history,
+                        &decision_id,
+                    )
+                    .await;
+                }
+                Ok(Reply {
+                    body: response_json,
+                    replayed: false,
+                })
+            }
             // A concurrent twin recorded first: answer what it answered.
             Recorded::Existing(stored) => replay(
                 &key,
@@ -212,22 +325,285 @@ impl Service {
             });
         }
         let text = settings.to_string();
-        let modules = Arc::clone(&self.modules);
-        let checked = text.clone();
-        let verdict =
-            tokio::task::spawn_blocking(move || modules.standard.validate_settings(&checked))
-                .await
-                .map_err(|error| ServiceError::Internal(format!("validating: {error}")))??;
-        if let Err(rejected) = verdict {
-            return Err(ServiceError::SettingsRejected {
-                key: rejected.key,
-                message: rejected.message,
-            });
-        }
-        Ok(self
+        let active = self.ledger.shop_rollout(shop_id).await?.active;
+        let module = self
+            .compensation_module(active.module_digest.as_deref())
+            .await?;
+        validate_settings(module, text.clone()).await?;
+        let stored = self
             .ledger
             .put_shop_settings(shop_id, &text, by, now_ms())
-            .await?)
+            .await?;
+        self.audit(
+            by,
+            "settings.update",
+            shop_id,
+            serde_json::json!({"version": stored.version, "settings": settings}),
+        )
+        .await;
+        Ok(stored)
+    }
+
+    /// Checks, compiles and stores an uploaded module that `scope` (a shop id, or `*`
+    /// for every shop) may use.
+    pub async fn upload_module(
+        &self,
+        bytes: Vec<u8>,
+        scope: &str,
+        by: &str,
+    ) -> Result<(ModuleRecord, bool), ServiceError> {
+        let (record, created) = self.registry.upload(bytes, scope, by).await?;
+        self.audit(by, "module.upload", &record.digest, serde_json::json!({"scope": scope, "new": created, "name": record.name, "version": record.version}))
+            .await;
+        Ok((record, created))
+    }
+
+    /// Adds a version of the shop's policy: `module` (which `shop_id` must be allowed to
+    /// use) with `settings`, checked by that module, rolled out as `rollout`.
+    pub async fn put_policy(
+        &self,
+        shop_id: &str,
+        module: &str,
+        settings: &serde_json::Value,
+        rollout: Rollout,
+        by: &str,
+    ) -> Result<PolicyVersion, ServiceError> {
+        if !settings.is_object() {
+            return Err(ServiceError::SettingsRejected {
+                key: None,
+                message: "settings must be a JSON object".into(),
+            });
+        }
+        if self.ledger.module(module, Some(shop_id)).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("module `{module}`")));
+        }
+        let compensation = self.registry.compensation(module).await?;
+        let text = settings.to_string();
+        validate_settings(compensation, text.clone()).await?;
+        let version = self
+            .ledger
+            .add_policy_version(shop_id, Some(Some(module)), &text, rollout, by, now_ms())
+            .await?;
+        let (mode, percent) = rollout_label(rollout);
+        self.audit(by, "policy.set", shop_id, serde_json::json!({"version": version.version, "module": module, "mode": mode, "canary_percent": percent}))
+            .await;
+        Ok(version)
+    }
+
+    /// Makes version `to` active again (and drops any candidate).
+    pub async fn rollback(
+        &self,
+        shop_id: &str,
+        to: u64,
+        by: &str,
+    ) -> Result<PolicyVersion, ServiceError> {
+        let version = self
+            .ledger
+            .rollback(shop_id, to, now_ms())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {to} of shop `{shop_id}`")))?;
+        self.audit(
+            by,
+            "policy.rollback",
+            shop_id,
+            serde_json::json!({"to": to}),
+        )
+        .await;
+        Ok(version)
+    }
+
+    /// Makes the shop's shadow or canary candidate active.
+    pub async fn promote(&self, shop_id: &str, by: &str) -> Result<PolicyVersion, ServiceError> {
+        let version = self
+            .ledger
+            .promote(shop_id, now_ms())
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("a candidate version of shop `{shop_id}`"))
+            })?;
+        self.audit(
+            by,
+            "policy.promote",
+            shop_id,
+            serde_json::json!({"version": version.version}),
+        )
+        .await;
+        Ok(version)
+    }
+
+    /// Sets a platform policy: its module (none: the built-in) and settings.
+    pub async fn put_platform_policy(
+        &self,
+        which: PlatformPolicy,
+        module: Option<&str>,
+        settings: &serde_json::Value,
+        by: &str,
+    ) -> Result<(), ServiceError> {
+        if !settings.is_object() {
+            return Err(ServiceError::SettingsRejected {
+                key: None,
+                message: "settings must be a JSON object".into(),
+            });
+        }
+        let text = settings.to_string();
+        match which {
+            PlatformPolicy::Compensation => {
+                let module = match module {
+                    Some(digest) => self.registry.compensation(digest).await?,
+                    None => self.registry.standard().clone(),
+                };
+                validate_settings(module, text.clone()).await?;
+            }
+            PlatformPolicy::FraudScreen => {
+                let module = match module {
+                    Some(digest) => self.registry.fraud(digest).await?,
+                    None => self.registry.builtin_fraud().clone(),
+                };
+                let verdict = tokio::task::spawn_blocking(move || module.validate_settings(&text))
+                    .await
+                    .map_err(|error| ServiceError::Internal(format!("validating: {error}")))??;
+                if let Err(rejected) = verdict {
+                    return Err(ServiceError::SettingsRejected {
+                        key: rejected.key,
+                        message: rejected.message,
+                    });
+                }
+            }
+        }
+        self.ledger
+            .put_platform_policy(which.name(), module, &settings.to_string(), by, now_ms())
+            .await?;
+        self.audit(
+            by,
+            "platform.policy",
+            which.name(),
+            serde_json::json!({"module": module, "settings": settings}),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Records an entry in the audit trail; a failure to do so is logged, not fatal.
+    pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: serde_json::Value) {
+        if let Err(error) = self
+            .ledger
+            .audit(actor, action, subject, &detail, now_ms())
+            .await
+        {
+            tracing::error!(%error, action, subject, "could not write the audit trail");
+        }
+    }
+
+    /// Runs the shadow candidate beside an answered decision and records what it decided.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_shadow(
+        &self,
+        fraud: &FraudModule,
+        fraud_settings: &str,
+        module: CompensationModule,
+        version: PolicyVersion,
+        guardrails: Guardrails,
+        request: &DecisionRequest,
+        history: &CustomerHistory,
+        decision_id: &str,
+    ) {
+        let digest = module.digest().to_string();
+        let settings_version = version.version;
+        let shadow = run_blocking(
+            fraud.clone(),
+            fraud_settings.to_owned(),
+            module,
+            version,
+            PolicyMode::Shadow,
+            guardrails,
+            request.clone(),
+            history.clone(),
+            decision_id.to_owned(),
+        )
+        .await;
+        let recorded = match shadow {
+            Ok(decided) => {
+                let response = serde_json::to_string(&decided.response).unwrap_or_default();
+                self.ledger
+                    .record_shadow(
+                        decision_id,
+                        &digest,
+                        settings_version,
+                        &crate::ledger::label(&decided.response.outcome),
+                        decided.response.failure.as_deref(),
+                        &response,
+                    )
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(%error, decision_id, "shadow run failed");
+                Ok(())
+            }
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(%error, decision_id, "could not record the shadow decision");
+        }
+    }
+}
+
+/// Runs one decision on the blocking pool (guest code never runs on the async workers).
+#[allow(clippy::too_many_arguments)]
+async fn run_blocking(
+    fraud: FraudModule,
+    fraud_settings: String,
+    module: CompensationModule,
+    version: PolicyVersion,
+    mode: PolicyMode,
+    guardrails: Guardrails,
+    request: DecisionRequest,
+    history: CustomerHistory,
+    decision_id: String,
+) -> Result<Decided, ServiceError> {
+    tokio::task::spawn_blocking(move || {
+        let policy = ShopPolicy {
+            fraud: &fraud,
+            fraud_settings: &fraud_settings,
+            compensation: &module,
+            settings: &version.settings_json,
+            settings_version: version.version,
+            mode,
+            guardrails,
+        };
+        decide(policy, &request, &history, decision_id)
+    })
+    .await
+    .map_err(|error| ServiceError::Internal(format!("deciding: {error}")))
+}
+
+/// Asks `module` whether `settings` are acceptable.
+async fn validate_settings(
+    module: CompensationModule,
+    settings: String,
+) -> Result<(), ServiceError> {
+    let verdict = tokio::task::spawn_blocking(move || module.validate_settings(&settings))
+        .await
+        .map_err(|error| ServiceError::Internal(format!("validating: {error}")))??;
+    verdict.map_err(|rejected| ServiceError::SettingsRejected {
+        key: rejected.key,
+        message: rejected.message,
+    })
+}
+
+/// Whether `claim_id` falls in a canary of `basis_points` (hundredths of a percent):
+/// a stable hash, so every revision of a claim lands on the same side.
+pub fn in_canary(claim_id: &str, basis_points: u32) -> bool {
+    let digest = Sha256::digest(claim_id.as_bytes());
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % 10_000 < u64::from(basis_points)
+}
+
+/// The JSON name of a rollout and its canary share in percent.
+pub fn rollout_label(rollout: Rollout) -> (&'static str, Option<f64>) {
+    match rollout {
+        Rollout::Active => ("active", None),
+        Rollout::Shadow => ("shadow", None),
+        Rollout::Canary { basis_points } => ("canary", Some(f64::from(basis_points) / 100.0)),
     }
 }
 

@@ -118,7 +118,10 @@ fn what_is_not_a_component_is_refused_with_a_reason() {
     ];
     for (bytes, expected) in cases {
         let error = CompensationModule::load(&engine, &bytes).unwrap_err();
-        assert!(matches!(error, LoadError::NotAComponent(_)), "{error:?}");
+        assert!(
+            matches!(error, LoadError::NotAComponent { .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains(expected), "{error}");
     }
 }

@@ -17,12 +17,12 @@ pub(super) async fn ready(State(state): State<AppState>) -> Result<Json<Value>, 
         .ping()
         .await
         .map_err(|error| ApiError::Unavailable(format!("the ledger does not answer: {error}")))?;
-    let modules = state.service.modules();
+    let registry = state.service.registry();
     Ok(Json(json!({
         "status": "ready",
         "modules": {
-            "fraud_screen": modules.fraud.digest(),
-            "standard_policy": modules.standard.digest(),
+            "fraud_screen": registry.builtin_fraud().digest(),
+            "standard_policy": registry.standard().digest(),
         },
     })))
 }

@@ -9,8 +9,8 @@ pub enum LoadError {
     #[error("the Wasm engine could not start: {0}")]
     Engine(String),
     /// The bytes are not a Wasm component (a core module, another format, truncated).
-    #[error("not a Wasm component: {0}")]
-    NotAComponent(String),
+    #[error("not a Wasm component: {detail}")]
+    NotAComponent { why: NotAComponent, detail: String },
     /// The component does not export the world it was loaded as.
     #[error("the component does not implement the `{world}` world: {detail}")]
     WrongWorld { world: &'static str, detail: String },
@@ -20,6 +20,37 @@ pub enum LoadError {
     /// The module's `metadata` or `settings-schema` failed.
     #[error("the module failed while describing itself: {0}")]
     Describe(#[from] GuestFailure),
+}
+
+/// What the bytes are instead of a component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAComponent {
+    /// Not WebAssembly at all.
+    NotWasm,
+    /// A core Wasm module, not encoded as a component.
+    CoreModule,
+    /// A precompiled native artifact (`.cwasm`), which the host never accepts.
+    PrecompiledArtifact,
+    /// WebAssembly that does not parse or validate as a component (truncated, corrupt).
+    InvalidComponent,
+}
+
+impl LoadError {
+    /// The stable code of this refusal (`core_module`, `wrong_world`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Engine(_) => "engine_unavailable",
+            Self::NotAComponent { why, .. } => match why {
+                NotAComponent::NotWasm => "not_wasm",
+                NotAComponent::CoreModule => "core_module",
+                NotAComponent::PrecompiledArtifact => "precompiled_artifact",
+                NotAComponent::InvalidComponent => "invalid_component",
+            },
+            Self::WrongWorld { .. } => "wrong_world",
+            Self::ForbiddenImports(_) => "forbidden_imports",
+            Self::Describe(_) => "describe_failed",
+        }
+    }
 }
 
 /// The kinds of guest failure, as recorded and reported.

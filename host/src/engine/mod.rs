@@ -10,9 +10,9 @@ mod error;
 mod limits;
 mod module;
 
-pub use error::{GuestFailure, GuestFailureKind, LoadError};
+pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 pub use limits::Limits;
-pub use module::{CompensationModule, FraudModule, ModuleDigest};
+pub use module::{CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact};
 
 use std::sync::Arc;
 use std::thread;
@@ -72,6 +72,31 @@ impl Engine {
 
     pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
         &self.inner.wasmtime
+    }
+
+    /// Compiles a component to this engine's native artifact, for the on-disk cache.
+    pub fn precompile(&self, bytes: &[u8]) -> Result<TrustedArtifact, LoadError> {
+        module::sniff_component(bytes)?;
+        self.inner
+            .wasmtime
+            .precompile_component(bytes)
+            .map(TrustedArtifact::written_by_us)
+            .map_err(|error| LoadError::NotAComponent {
+                why: NotAComponent::InvalidComponent,
+                detail: format!("{error:#}"),
+            })
+    }
+
+    /// Identifies what this engine's artifacts are compatible with (wasmtime version
+    /// and configuration): the cache keeps artifacts of different engines apart.
+    pub fn compatibility_key(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.inner
+            .wasmtime
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
     }
 }
 

@@ -2,12 +2,13 @@
 //! and the calls into it, every one in a fresh `Store`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{ResourceLimiter, Store, Trap};
 
-use super::{Engine, GuestFailure, GuestFailureKind, LoadError};
+use super::{Engine, GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 use crate::world::compensation::CompensationPolicyPre;
 use crate::world::fraud::FraudScreenPre;
 use crate::world::types::{
@@ -38,6 +39,35 @@ impl fmt::Display for ModuleDigest {
     }
 }
 
+/// Where a module comes from: its component bytes, or this host's compiled artifact of
+/// the module with that digest.
+#[derive(Debug, Clone)]
+pub enum Source<'a> {
+    Bytes(&'a [u8]),
+    Artifact(ModuleDigest, &'a TrustedArtifact),
+}
+
+/// A native artifact that this host compiled (or wrote and verified), and so may
+/// deserialize. Only `Engine::precompile` and the compiled cache make one.
+#[derive(Clone)]
+pub struct TrustedArtifact(Vec<u8>);
+
+impl TrustedArtifact {
+    pub(crate) fn written_by_us(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TrustedArtifact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrustedArtifact({} bytes)", self.0.len())
+    }
+}
+
 /// What every loaded module has: its digest, its engine, its pre-instantiated world
 /// and what it said about itself at load.
 #[derive(Clone)]
@@ -50,20 +80,25 @@ struct Loaded<Pre> {
 }
 
 impl<Pre> Loaded<Pre> {
-    /// Compiles `bytes`, checks they implement `world` with no imports (`bind` finds
-    /// the world's exports), and asks the module for its metadata and settings schema.
+    /// Compiles the module (or takes it from a trusted artifact), checks it implements
+    /// `world` with no imports (`bind` finds the world's exports), and asks the module
+    /// for its metadata and settings schema.
     fn load(
         engine: &Engine,
-        bytes: &[u8],
+        source: Source<'_>,
         world: &'static str,
         bind: impl FnOnce(InstancePre<CallState>) -> wasmtime::Result<Pre>,
         describe: impl FnOnce(&Pre, &mut Store<CallState>) -> wasmtime::Result<(ModuleMetadata, String)>,
     ) -> Result<Self, LoadError> {
-        let digest = ModuleDigest::of(bytes);
-        let pre = bind(pre_instantiate(engine, bytes)?).map_err(|error| LoadError::WrongWorld {
-            world,
-            detail: format!("{error:#}"),
-        })?;
+        let (digest, component) = match source {
+            Source::Bytes(bytes) => (ModuleDigest::of(bytes), compile(engine, bytes)?),
+            Source::Artifact(digest, artifact) => (digest, deserialize(engine, artifact)?),
+        };
+        let pre =
+            bind(pre_instantiate(engine, &component)?).map_err(|error| LoadError::WrongWorld {
+                world,
+                detail: format!("{error:#}"),
+            })?;
         let (metadata, settings_schema) = call(engine, &digest, |store| describe(&pre, store))?;
         Ok(Self {
             digest,
@@ -114,15 +149,20 @@ macro_rules! module_accessors {
 
 /// A `compensation-policy` component, ready to decide.
 #[derive(Clone, Debug)]
-pub struct CompensationModule(Loaded<CompensationPolicyPre<CallState>>);
+pub struct CompensationModule(Arc<Loaded<CompensationPolicyPre<CallState>>>);
 
 impl CompensationModule {
     /// Compiles `bytes`, checks they implement `compensation-policy` with no imports,
     /// and asks the module to describe itself.
     pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Self, LoadError> {
+        Self::load_from(engine, Source::Bytes(bytes))
+    }
+
+    /// Like [`Self::load`], from bytes or a trusted artifact.
+    pub fn load_from(engine: &Engine, source: Source<'_>) -> Result<Self, LoadError> {
         Loaded::load(
             engine,
-            bytes,
+            source,
             "compensation-policy",
             CompensationPolicyPre::new,
             |pre, store| {
@@ -131,7 +171,7 @@ impl CompensationModule {
                 Ok((metadata, policy.call_settings_schema(&mut *store)?))
             },
         )
-        .map(Self)
+        .map(|loaded| Self(Arc::new(loaded)))
     }
 
     /// The next step for `claim`, or the policy's own "no".
@@ -163,15 +203,20 @@ impl CompensationModule {
 
 /// A `fraud-screen` component, ready to assess.
 #[derive(Clone, Debug)]
-pub struct FraudModule(Loaded<FraudScreenPre<CallState>>);
+pub struct FraudModule(Arc<Loaded<FraudScreenPre<CallState>>>);
 
 impl FraudModule {
     /// Compiles `bytes`, checks they implement `fraud-screen` with no imports, and asks
     /// the module to describe itself.
     pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Self, LoadError> {
+        Self::load_from(engine, Source::Bytes(bytes))
+    }
+
+    /// Like [`Self::load`], from bytes or a trusted artifact.
+    pub fn load_from(engine: &Engine, source: Source<'_>) -> Result<Self, LoadError> {
         Loaded::load(
             engine,
-            bytes,
+            source,
             "fraud-screen",
             FraudScreenPre::new,
             |pre, store| {
@@ -180,7 +225,7 @@ impl FraudModule {
                 Ok((metadata, screen.call_settings_schema(&mut *store)?))
             },
         )
-        .map(Self)
+        .map(|loaded| Self(Arc::new(loaded)))
     }
 
     /// The fraud screen's assessment of `claim`.
@@ -252,12 +297,37 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// functions and so gives a guest nothing to call.
 const ALLOWED_IMPORTS: &[&str] = &["arbiter:policy/types@"];
 
-/// Compiles `bytes` as a component and pre-instantiates it against a linker that
-/// provides nothing, so any import at all refuses the module.
-fn pre_instantiate(engine: &Engine, bytes: &[u8]) -> Result<InstancePre<CallState>, LoadError> {
+/// Compiles `bytes` as a component.
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, LoadError> {
     sniff_component(bytes)?;
-    let component = Component::from_binary(engine.wasmtime(), bytes)
-        .map_err(|error| LoadError::NotAComponent(format!("{error:#}")))?;
+    Component::from_binary(engine.wasmtime(), bytes).map_err(|error| LoadError::NotAComponent {
+        why: NotAComponent::InvalidComponent,
+        detail: format!("{error:#}"),
+    })
+}
+
+/// A component from an artifact this host compiled and kept.
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, artifact: &TrustedArtifact) -> Result<Component, LoadError> {
+    // SAFETY: `Component::deserialize` trusts its input to be an artifact that this
+    // wasmtime produced. A `TrustedArtifact` is either fresh from `Engine::precompile` or
+    // read back from the compiled cache after its MAC (keyed by a secret of this data
+    // dir) matched, so it is exactly what this host wrote; the engine's compatibility
+    // check still refuses artifacts of another wasmtime version or configuration.
+    unsafe { Component::deserialize(engine.wasmtime(), artifact.bytes()) }.map_err(|error| {
+        LoadError::NotAComponent {
+            why: NotAComponent::InvalidComponent,
+            detail: format!("cached artifact: {error:#}"),
+        }
+    })
+}
+
+/// Pre-instantiates `component` against a linker that provides nothing, after
+/// refusing any import but the contract's types.
+fn pre_instantiate(
+    engine: &Engine,
+    component: &Component,
+) -> Result<InstancePre<CallState>, LoadError> {
     let forbidden: Vec<String> = component
         .component_type()
         .imports(engine.wasmtime())
@@ -277,29 +347,32 @@ fn pre_instantiate(engine: &Engine, bytes: &[u8]) -> Result<InstancePre<CallStat
     }
     let linker = Linker::<CallState>::new(engine.wasmtime());
     linker
-        .instantiate_pre(&component)
+        .instantiate_pre(component)
         .map_err(|error| LoadError::ForbiddenImports(format!("{error:#}")))
 }
 
 /// Tells apart the usual things that are not a component, for a clear message.
-fn sniff_component(bytes: &[u8]) -> Result<(), LoadError> {
+pub(super) fn sniff_component(bytes: &[u8]) -> Result<(), LoadError> {
     const WASM_MAGIC: &[u8] = b"\0asm";
     const ELF_MAGIC: &[u8] = b"\x7fELF";
     if bytes.starts_with(ELF_MAGIC) {
-        return Err(LoadError::NotAComponent(
-            "this is a precompiled native artifact; upload the component itself".into(),
-        ));
+        return Err(LoadError::NotAComponent {
+            why: NotAComponent::PrecompiledArtifact,
+            detail: "this is a precompiled native artifact; upload the component itself".into(),
+        });
     }
     if !bytes.starts_with(WASM_MAGIC) {
-        return Err(LoadError::NotAComponent(
-            "the bytes are not WebAssembly (no `\\0asm` header)".into(),
-        ));
+        return Err(LoadError::NotAComponent {
+            why: NotAComponent::NotWasm,
+            detail: "the bytes are not WebAssembly (no `\\0asm` header)".into(),
+        });
     }
     // Bytes 6..8 are the layer: 0 for a core module, 1 for a component.
     if bytes.get(6..8) == Some(&[0, 0]) {
-        return Err(LoadError::NotAComponent(
-            "this is a core Wasm module; encode it as a component (wit-component, cargo build --target wasm32-wasip2)".into(),
-        ));
+        return Err(LoadError::NotAComponent {
+            why: NotAComponent::CoreModule,
+            detail: "this is a core Wasm module; encode it as a component (wit-component, cargo build --target wasm32-wasip2)".into(),
+        });
     }
     Ok(())
 }

@@ -8,8 +8,10 @@
 //! module writes SQL.
 
 mod history;
+mod policies;
 mod records;
 
+pub use policies::{AuditEntry, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };

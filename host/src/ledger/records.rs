@@ -250,22 +250,14 @@ impl Ledger {
         Ok(to_u64(row.try_get(0)?))
     }
 
-    /// The shop's current settings (version 0 and `{}` when it never set any).
+    /// The shop's current settings: its active policy version (version 0 and `{}` when
+    /// it never set any).
     pub async fn shop_settings(&self, shop_id: &str) -> Result<ShopSettings, LedgerError> {
-        let row = sqlx::query(
-            "SELECT version, settings_json FROM shop_settings WHERE shop_id = ?1
-             ORDER BY version DESC LIMIT 1",
-        )
-        .bind(shop_id)
-        .fetch_optional(self.pool())
-        .await?;
-        match row {
-            Some(row) => Ok(ShopSettings {
-                version: to_u64(row.try_get("version")?),
-                settings_json: row.try_get("settings_json")?,
-            }),
-            None => Ok(ShopSettings::defaults()),
-        }
+        let active = self.shop_rollout(shop_id).await?.active;
+        Ok(ShopSettings {
+            version: active.version,
+            settings_json: active.settings_json,
+        })
     }
 
     /// The settings text of one version (`{}` for version 0 or an unknown version).
@@ -287,7 +279,8 @@ impl Ledger {
         }
     }
 
-    /// Stores new settings for the shop as the next version, and returns it.
+    /// Stores new settings for the shop as the next version, with the active version's
+    /// module, and makes it active.
     pub async fn put_shop_settings(
         &self,
         shop_id: &str,
@@ -295,21 +288,19 @@ impl Ledger {
         created_by: &str,
         created_at_ms: i64,
     ) -> Result<ShopSettings, LedgerError> {
-        let row = sqlx::query(
-            "INSERT INTO shop_settings (shop_id, version, settings_json, created_by, created_at_ms)
-             SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4
-             FROM shop_settings WHERE shop_id = ?1
-             RETURNING version",
-        )
-        .bind(shop_id)
-        .bind(settings_json)
-        .bind(created_by)
-        .bind(created_at_ms)
-        .fetch_one(self.writer())
-        .await?;
+        let version = self
+            .add_policy_version(
+                shop_id,
+                None,
+                settings_json,
+                super::Rollout::Active,
+                created_by,
+                created_at_ms,
+            )
+            .await?;
         Ok(ShopSettings {
-            version: to_u64(row.try_get("version")?),
-            settings_json: settings_json.to_owned(),
+            version: version.version,
+            settings_json: version.settings_json,
         })
     }
 
