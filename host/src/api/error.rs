@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::ledger::LedgerError;
+use crate::registry::RegistryError;
 use crate::service::ServiceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,13 @@ pub enum ApiError {
     Conflict(String),
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// An upload refused: `code` says why (`core_module`, `wrong_world`, ...).
+    #[error("{message}")]
+    ModuleRejected {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     SettingsRejected {
         key: Option<String>,
@@ -47,6 +55,7 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::ModuleRejected { status, code, .. } => (*status, code),
             Self::SettingsRejected { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "settings_rejected")
             }
@@ -84,10 +93,40 @@ impl From<ServiceError> for ApiError {
                 Self::SettingsRejected { key, message }
             }
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::Registry(error) => error.into(),
             ServiceError::Ledger(LedgerError::Database(sqlx::Error::PoolTimedOut)) => {
                 Self::Unavailable("the ledger is busy; retry".into())
             }
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        let rejected =
+            |status: StatusCode, code: &'static str, error: &RegistryError| Self::ModuleRejected {
+                status,
+                code,
+                message: error.to_string(),
+            };
+        match &error {
+            RegistryError::TooLarge { .. } => {
+                rejected(StatusCode::PAYLOAD_TOO_LARGE, "module_too_large", &error)
+            }
+            RegistryError::Rejected(load) => {
+                rejected(StatusCode::UNPROCESSABLE_ENTITY, load.code(), &error)
+            }
+            RegistryError::CompileTimeout(_) => {
+                rejected(StatusCode::UNPROCESSABLE_ENTITY, "compile_timeout", &error)
+            }
+            RegistryError::WrongKind { .. } => {
+                rejected(StatusCode::UNPROCESSABLE_ENTITY, "wrong_world", &error)
+            }
+            RegistryError::UnknownModule(_) => Self::NotFound(error.to_string()),
+            RegistryError::Ledger(_) | RegistryError::Internal(_) => {
+                Self::Internal(error.to_string())
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ mod auth;
 mod decisions;
 mod error;
 mod health;
+mod modules;
 mod platform;
+mod policies;
 mod shops;
 
 pub use error::ApiError;
@@ -37,6 +39,13 @@ pub struct AppState {
 
 /// The v1 router.
 pub fn router(state: AppState) -> Router {
+    // One byte over the registry's cap, so the registry itself names the size refused.
+    let upload_limit = state
+        .service
+        .registry()
+        .upload_limits()
+        .max_bytes
+        .saturating_add(1);
     Router::new()
         .route("/v1/decisions", post(decisions::decide))
         .route("/v1/decisions/{decision_id}", get(decisions::explain))
@@ -53,6 +62,33 @@ pub fn router(state: AppState) -> Router {
             get(platform::get_guardrails).put(platform::put_guardrails),
         )
         .route("/v1/tokens", post(platform::issue_token))
+        .route(
+            "/v1/modules",
+            get(modules::list)
+                .merge(post(modules::upload).layer(DefaultBodyLimit::max(upload_limit))),
+        )
+        .route("/v1/modules/{digest}", get(modules::show))
+        .route(
+            "/v1/shops/{shop_id}/policy",
+            get(policies::get_policy).put(policies::put_policy),
+        )
+        .route(
+            "/v1/shops/{shop_id}/policy/versions",
+            get(policies::versions),
+        )
+        .route(
+            "/v1/shops/{shop_id}/policy/rollback",
+            post(policies::rollback),
+        )
+        .route(
+            "/v1/shops/{shop_id}/policy/promote",
+            post(policies::promote),
+        )
+        .route(
+            "/v1/platform/policies/{name}",
+            get(policies::get_platform_policy).put(policies::put_platform_policy),
+        )
+        .route("/v1/audit", get(policies::audit))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/v1/openapi.json", get(openapi))

@@ -318,15 +318,20 @@ impl Ledger {
         })
     }
 
-    /// Makes version `to` active again and drops any candidate.
+    /// Makes version `to` active again (0: the platform's defaults) and drops any
+    /// candidate.
     pub async fn rollback(
         &self,
         shop_id: &str,
         to: u64,
         at_ms: i64,
     ) -> Result<Option<PolicyVersion>, LedgerError> {
-        let Some(version) = self.policy_version(shop_id, to).await? else {
-            return Ok(None);
+        let version = match to {
+            0 => default_version(),
+            _ => match self.policy_version(shop_id, to).await? {
+                Some(version) => version,
+                None => return Ok(None),
+            },
         };
         let mut tx = self.writer().begin().await?;
         upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;

@@ -185,6 +185,11 @@ impl Registry {
         })
     }
 
+    /// The limits uploads are held to.
+    pub fn upload_limits(&self) -> &UploadLimits {
+        &self.upload_limits
+    }
+
     /// The built-in standard policy.
     pub fn standard(&self) -> &CompensationModule {
         &self.standard

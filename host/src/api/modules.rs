@@ -1,0 +1,97 @@
+//! `POST /v1/modules` (upload), `GET /v1/modules`, `GET /v1/modules/{digest}`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+use crate::access::Principal;
+use crate::ledger::ModuleRecord;
+
+/// The module as the API shows it.
+pub(super) fn module_body(record: &ModuleRecord) -> Value {
+    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    json!({
+        "digest": record.digest,
+        "world": record.world,
+        "size": record.size,
+        "name": record.name,
+        "version": record.version,
+        "metadata": parse(&record.metadata_json),
+        "settings_schema": parse(&record.schema_json),
+        "uploaded_by": record.uploaded_by,
+        "uploaded_at": crate::contract::Timestamp::from_unix_millis(record.uploaded_at_ms)
+            .map(|at| at.to_string()),
+    })
+}
+
+/// Which modules a caller may see and use: operators all (and uploads are for every
+/// shop), a seller its shop's and the platform's.
+fn scope(principal: &Principal) -> Result<Option<&str>, ApiError> {
+    match principal {
+        Principal::Operator => Ok(None),
+        Principal::Seller { shop_id, .. } => Ok(Some(shop_id)),
+        Principal::Marketplace { .. } => Err(ApiError::Forbidden),
+    }
+}
+
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let scope = scope(&principal)?.unwrap_or("*").to_owned();
+    let max = state.service.registry().upload_limits().max_bytes;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::ModuleRejected {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "module_too_large",
+                message: format!("the module is more than the {max} bytes accepted"),
+            }
+        } else {
+            ApiError::BadRequest {
+                field: String::new(),
+                message: rejection.body_text(),
+            }
+        }
+    })?;
+    let (record, created) = state
+        .service
+        .upload_module(body.to_vec(), &scope, &principal.actor())
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(module_body(&record))))
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let scope = scope(&principal)?;
+    let modules = state.service.ledger().modules(scope).await?;
+    Ok(axum::Json(json!({
+        "modules": modules.iter().map(module_body).collect::<Vec<_>>(),
+    })))
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(digest): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let scope = scope(&principal)?;
+    let record = state
+        .service
+        .ledger()
+        .module(&digest, scope)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("module `{digest}` not found")))?;
+    Ok(axum::Json(module_body(&record)))
+}
