@@ -263,6 +263,9 @@ impl Service {
                 response_json: &response_json,
                 history: &history,
                 guardrails: &resolved.guardrails,
+                settings_json: &resolved.serving.1.settings_json,
+                fraud_module_digest: resolved.fraud.digest().as_str(),
+                fraud_settings_json: &resolved.fraud_settings,
                 signals: &decided.signals,
                 latency_us,
                 decided_at_ms: now_ms(),
@@ -330,9 +333,18 @@ impl Service {
             .compensation_module(active.module_digest.as_deref())
             .await?;
         validate_settings(module, text.clone()).await?;
+        // Stored with the module that accepted them, named: a policy change landing
+        // meanwhile must not end up with settings its own module never checked.
         let stored = self
             .ledger
-            .put_shop_settings(shop_id, &text, by, now_ms())
+            .add_policy_version(
+                shop_id,
+                Some(active.module_digest.as_deref()),
+                &text,
+                Rollout::Active,
+                by,
+                now_ms(),
+            )
             .await?;
         self.audit(
             by,
@@ -341,7 +353,10 @@ impl Service {
             serde_json::json!({"version": stored.version, "settings": settings}),
         )
         .await;
-        Ok(stored)
+        Ok(ShopSettings {
+            version: stored.version,
+            settings_json: stored.settings_json,
+        })
     }
 
     /// Checks, compiles and stores an uploaded module that `scope` (a shop id, or `*`

@@ -1,10 +1,13 @@
 //! The HTTP API in-process: a real service on a temporary data directory behind the real
 //! router, driven with `tower::ServiceExt::oneshot` (no sockets), and a valid sample claim.
 
+use std::path::Path;
+
 use anyhow::Context as _;
 use arbiter::access::Access;
 use arbiter::api::{AppState, router};
 use arbiter::engine::Limits;
+use arbiter::registry::UploadLimits;
 use arbiter::service::Service;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -22,8 +25,9 @@ pub const OPERATOR_TOKEN: &str = "test-operator-token";
 pub struct TestApp {
     service: Service,
     router: Router,
+    upload_limits: UploadLimits,
     // Last, so the directory outlives the service's files while dropping.
-    _data: TempDir,
+    data: TempDir,
 }
 
 /// An answer: status, headers and the body's bytes exactly as sent.
@@ -78,8 +82,18 @@ impl HttpReply {
 impl TestApp {
     /// Opens a fresh service (new ledger, the platform's modules) behind the v1 router.
     pub async fn new() -> anyhow::Result<Self> {
+        Self::with_upload_limits(UploadLimits::default()).await
+    }
+
+    /// Like [`Self::new`], with these limits on module uploads.
+    pub async fn with_upload_limits(upload_limits: UploadLimits) -> anyhow::Result<Self> {
         let data = tempfile::tempdir().context("creating the data directory")?;
-        let service = Service::open(data.path(), Limits::default())
+        Self::open(data, upload_limits).await
+    }
+
+    /// The service on `data` (new or left by an earlier app) behind the v1 router.
+    async fn open(data: TempDir, upload_limits: UploadLimits) -> anyhow::Result<Self> {
+        let service = Service::open_with(data.path(), Limits::default(), upload_limits.clone())
             .await
             .context("opening the service")?;
         let access = Access::new(OPERATOR_TOKEN, service.ledger().clone());
@@ -90,12 +104,33 @@ impl TestApp {
         Ok(Self {
             service,
             router,
-            _data: data,
+            upload_limits,
+            data,
         })
+    }
+
+    /// Stops this app (its ledger closed, its modules dropped) and opens a new one on the
+    /// same data directory, as a restarted process would.
+    pub async fn restart(self) -> anyhow::Result<Self> {
+        let Self {
+            service,
+            router,
+            upload_limits,
+            data,
+        } = self;
+        drop(router);
+        service.ledger().close().await;
+        drop(service);
+        Self::open(data, upload_limits).await
     }
 
     pub fn service(&self) -> &Service {
         &self.service
+    }
+
+    /// The data directory: the ledger and the compiled cache.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// A clone of the router, for requests sent from other tasks.
@@ -148,6 +183,58 @@ impl TestApp {
     ) -> anyhow::Result<HttpReply> {
         self.send(Method::PUT, path, token, &[], json_body(body))
             .await
+    }
+
+    /// `POST` of raw bytes (a module upload), as `application/wasm`.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        bytes: &[u8],
+    ) -> anyhow::Result<HttpReply> {
+        self.send(
+            Method::POST,
+            path,
+            token,
+            &[("content-type", "application/wasm")],
+            Body::from(bytes.to_vec()),
+        )
+        .await
+    }
+
+    /// `POST /v1/modules` with `bytes` under `token`.
+    pub async fn upload(&self, token: &str, bytes: &[u8]) -> anyhow::Result<HttpReply> {
+        self.post_bytes("/v1/modules", Some(token), bytes).await
+    }
+
+    /// Uploads `bytes` as the operator (for every shop); the module's digest.
+    pub async fn upload_module(&self, bytes: &[u8]) -> anyhow::Result<String> {
+        let reply = self.upload(OPERATOR_TOKEN, bytes).await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::CREATED || reply.status == StatusCode::OK,
+            "POST /v1/modules: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()?["digest"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the upload reply has no digest")
+    }
+
+    /// `PUT /v1/shops/{shop_id}/policy` with `body` as the operator; the new version.
+    pub async fn put_policy(&self, shop_id: &str, body: &Value) -> anyhow::Result<u64> {
+        let path = format!("/v1/shops/{shop_id}/policy");
+        let reply = self.put_json(&path, Some(OPERATOR_TOKEN), body).await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::OK,
+            "PUT {path} {body}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()?["version"]
+            .as_u64()
+            .context("the policy reply has no version")
     }
 
     /// `POST /v1/decisions` with `body` as JSON.

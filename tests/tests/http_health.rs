@@ -7,13 +7,21 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 9] = [
+const ROUTES: [(&str, &[&str]); 17] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/shops/{shop_id}/settings", &["get", "put"]),
     ("/v1/platform/fraud-list/{customer_id}", &["put", "delete"]),
     ("/v1/platform/guardrails", &["get", "put"]),
     ("/v1/tokens", &["post"]),
+    ("/v1/modules", &["get", "post"]),
+    ("/v1/modules/{digest}", &["get"]),
+    ("/v1/shops/{shop_id}/policy", &["get", "put"]),
+    ("/v1/shops/{shop_id}/policy/versions", &["get"]),
+    ("/v1/shops/{shop_id}/policy/rollback", &["post"]),
+    ("/v1/shops/{shop_id}/policy/promote", &["post"]),
+    ("/v1/platform/policies/{name}", &["get", "put"]),
+    ("/v1/audit", &["get"]),
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),
     ("/v1/openapi.json", &["get"]),
@@ -221,7 +229,9 @@ async fn every_described_route_is_served() -> anyhow::Result<()> {
         let concrete = path
             .replace("{decision_id}", "d-x")
             .replace("{shop_id}", "hz-shop")
-            .replace("{customer_id}", "hz-u9");
+            .replace("{customer_id}", "hz-u9")
+            .replace("{digest}", "sha256:00")
+            .replace("{name}", "compensation");
         for method in methods {
             let method = Method::from_bytes(method.to_uppercase().as_bytes())?;
             let reply = app

@@ -45,7 +45,8 @@ pub(super) async fn decide(
 }
 
 /// A decision with what made it: the request, the history the policies saw, the fraud
-/// signals, the guardrails in force, the module and settings, the latency.
+/// signals, the guardrails in force, the module and settings, what a shadow version
+/// decided beside it, the latency.
 pub(super) async fn explain(
     State(state): State<AppState>,
     principal: Principal,
@@ -62,11 +63,14 @@ pub(super) async fn explain(
         other => other,
     })?;
     let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-    let settings = state
+    let shadow: Vec<Value> = state
         .service
         .ledger()
-        .shop_settings_version(&stored.shop_id, stored.settings_version)
-        .await?;
+        .shadow_decisions(&decision_id)
+        .await?
+        .iter()
+        .map(|text| parse(text))
+        .collect();
     let body = json!({
         "decision": parse(&stored.response_json),
         "request": parse(&stored.request_json),
@@ -76,8 +80,13 @@ pub(super) async fn explain(
         "policy": {
             "module": stored.module_digest,
             "settings_version": stored.settings_version,
-            "settings": parse(&settings),
+            "settings": parse(&stored.settings_json),
+            "fraud_screen": {
+                "module": stored.fraud_module_digest,
+                "settings": parse(&stored.fraud_settings_json),
+            },
         },
+        "shadow": shadow,
         "failure": stored.failure,
         "latency_us": stored.latency_us,
         "decided_at": crate::contract::Timestamp::from_unix_millis(stored.decided_at_ms)

@@ -1,6 +1,9 @@
 //! The command line: argument parsing and one module per command.
 
 mod decide;
+mod module;
+mod policy;
+mod remote;
 mod serve;
 
 use std::process::ExitCode;
@@ -21,6 +24,10 @@ enum Command {
     Decide(decide::DecideArgs),
     /// Serve the v1 HTTP API: decisions, settings, explanations.
     Serve(serve::ServeArgs),
+    /// Upload policy components to a running server (`--server`, `--token`).
+    Module(module::ModuleArgs),
+    /// Set, show, roll back and promote a shop's policy on a running server.
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs the command the arguments name.
@@ -28,5 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Decide(args) => decide::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Module(args) => module::run(args),
+        Command::Policy(args) => policy::run(args),
     }
 }

@@ -1,6 +1,8 @@
 //! Modules, shop policy versions and rollouts, platform policies, shadow decisions and
 //! the audit trail.
 
+use std::sync::{Mutex, PoisonError};
+
 use sqlx::Row;
 
 use super::{Ledger, LedgerError};
@@ -267,12 +269,33 @@ impl Ledger {
         created_by: &str,
         created_at_ms: i64,
     ) -> Result<PolicyVersion, LedgerError> {
-        let current = self.shop_rollout(shop_id).await?;
+        let mut tx = self.writer().begin().await?;
+        // What is active is read inside the transaction, on the one writer connection, so
+        // no other change lands between this read and the write: a shadow or canary added
+        // beside a concurrent activation must not put the older active version back.
+        let active_version: i64 = sqlx::query(
+            "SELECT COALESCE(
+                 (SELECT active_version FROM shop_rollouts WHERE shop_id = ?1),
+                 (SELECT MAX(version) FROM shop_settings WHERE shop_id = ?1),
+                 0) AS active_version",
+        )
+        .bind(shop_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("active_version")?;
         let module = match module_digest {
             Some(module) => module.map(str::to_owned),
-            None => current.active.module_digest.clone(),
+            None => sqlx::query(
+                "SELECT module_digest FROM shop_settings WHERE shop_id = ?1 AND version = ?2",
+            )
+            .bind(shop_id)
+            .bind(active_version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get::<Option<String>, _>("module_digest"))
+            .transpose()?
+            .flatten(),
         };
-        let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
             "INSERT INTO shop_settings (shop_id, version, settings_json, created_by, created_at_ms, module_digest)
              SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, ?5
@@ -289,7 +312,7 @@ impl Ledger {
         let version: i64 = row.try_get("version")?;
         let active = match rollout {
             Rollout::Active => version,
-            _ => to_i64(current.active.version),
+            _ => active_version,
         };
         let (candidate, mode, percent) = match rollout {
             Rollout::Active => (None, None, None),
@@ -415,7 +438,7 @@ impl Ledger {
             "INSERT INTO audit (audit_id, at_ms, actor, action, subject, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
-        .bind(format!("a-{}", ulid::Ulid::new()))
+        .bind(next_audit_id())
         .bind(at_ms)
         .bind(actor)
         .bind(action)
@@ -499,6 +522,18 @@ impl Ledger {
         .await?;
         Ok(())
     }
+}
+
+/// The next audit id: increasing within this process, so that entries written within
+/// one millisecond keep their order (a fresh ULID's random part would shuffle them).
+fn next_audit_id() -> String {
+    static IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    let id = IDS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .generate()
+        .unwrap_or_else(|_| ulid::Ulid::new());
+    format!("a-{id}")
 }
 
 async fn upsert_rollout(

@@ -19,6 +19,11 @@ pub struct DecisionRecord<'a> {
     pub response_json: &'a str,
     pub history: &'a CustomerHistory,
     pub guardrails: &'a Guardrails,
+    /// The settings text the policy was given.
+    pub settings_json: &'a str,
+    /// The fraud screen that ran, and its settings.
+    pub fraud_module_digest: &'a str,
+    pub fraud_settings_json: &'a str,
     pub signals: &'a [Reason],
     pub latency_us: u64,
     pub decided_at_ms: i64,
@@ -55,6 +60,9 @@ pub struct StoredDecision {
     pub history_json: String,
     pub signals_json: String,
     pub guardrails_json: String,
+    pub settings_json: String,
+    pub fraud_module_digest: String,
+    pub fraud_settings_json: String,
 }
 
 /// A shop's current settings; version 0 is the policy's defaults.
@@ -121,8 +129,10 @@ impl Ledger {
             "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
                  shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
                  failure, latency_us, decided_at_ms, request_json, response_json, history_json,
-                 signals_json, guardrails_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 signals_json, guardrails_json, settings_json, fraud_module_digest,
+                 fraud_settings_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22, ?23)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&response.decision_id)
@@ -145,6 +155,9 @@ impl Ledger {
         .bind(json(record.history))
         .bind(json(&record.signals))
         .bind(json(record.guardrails))
+        .bind(record.settings_json)
+        .bind(record.fraud_module_digest)
+        .bind(record.fraud_settings_json)
         .execute(&mut *tx)
         .await?;
 
@@ -217,7 +230,7 @@ impl Ledger {
         let row = sqlx::query(
             "SELECT decision_id, shop_id, module_digest, settings_version, failure, latency_us,
                     decided_at_ms, request_json, response_json, history_json, signals_json,
-                    guardrails_json
+                    guardrails_json, settings_json, fraud_module_digest, fraud_settings_json
              FROM decisions WHERE decision_id = ?1",
         )
         .bind(decision_id)
@@ -237,6 +250,9 @@ impl Ledger {
                 history_json: row.try_get("history_json")?,
                 signals_json: row.try_get("signals_json")?,
                 guardrails_json: row.try_get("guardrails_json")?,
+                settings_json: row.try_get("settings_json")?,
+                fraud_module_digest: row.try_get("fraud_module_digest")?,
+                fraud_settings_json: row.try_get("fraud_settings_json")?,
             })
         })
         .transpose()
@@ -257,50 +273,6 @@ impl Ledger {
         Ok(ShopSettings {
             version: active.version,
             settings_json: active.settings_json,
-        })
-    }
-
-    /// The settings text of one version (`{}` for version 0 or an unknown version).
-    pub async fn shop_settings_version(
-        &self,
-        shop_id: &str,
-        version: u64,
-    ) -> Result<String, LedgerError> {
-        let row = sqlx::query(
-            "SELECT settings_json FROM shop_settings WHERE shop_id = ?1 AND version = ?2",
-        )
-        .bind(shop_id)
-        .bind(to_i64(version))
-        .fetch_optional(self.pool())
-        .await?;
-        match row {
-            Some(row) => Ok(row.try_get("settings_json")?),
-            None => Ok("{}".to_owned()),
-        }
-    }
-
-    /// Stores new settings for the shop as the next version, with the active version's
-    /// module, and makes it active.
-    pub async fn put_shop_settings(
-        &self,
-        shop_id: &str,
-        settings_json: &str,
-        created_by: &str,
-        created_at_ms: i64,
-    ) -> Result<ShopSettings, LedgerError> {
-        let version = self
-            .add_policy_version(
-                shop_id,
-                None,
-                settings_json,
-                super::Rollout::Active,
-                created_by,
-                created_at_ms,
-            )
-            .await?;
-        Ok(ShopSettings {
-            version: version.version,
-            settings_json: version.settings_json,
         })
     }
 

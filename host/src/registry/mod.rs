@@ -254,6 +254,10 @@ impl Registry {
 
     /// A module by digest: loaded already, or from the compiled cache, or compiled from
     /// the bytes in the ledger.
+    ///
+    /// A cached artifact is loaded beside the compile workers, not on them: it is no
+    /// compile, and a decision that needs it (the first after a restart) must not queue
+    /// behind an upload's compile, nor fail when that takes longer than the time limit.
     pub async fn module(&self, digest: &str) -> Result<LoadedModule, RegistryError> {
         if let Some(module) = self.loaded_module(digest) {
             return Ok(module);
@@ -263,10 +267,18 @@ impl Registry {
             .module_bytes(digest)
             .await?
             .ok_or_else(|| RegistryError::UnknownModule(digest.to_owned()))?;
-        let module = self.compile_bounded(bytes).await?;
-        let key = match &module {
-            LoadedModule::Compensation(module) => module.digest().clone(),
-            LoadedModule::Fraud(module) => module.digest().clone(),
+        let engine = self.engine.clone();
+        let cache = self.cache.clone();
+        let (key, cached, bytes) = tokio::task::spawn_blocking(move || {
+            let key = ModuleDigest::of(&bytes);
+            let cached = from_cache(&engine, &cache, &key);
+            (key, cached, bytes)
+        })
+        .await
+        .map_err(|error| RegistryError::Internal(format!("loading: {error}")))?;
+        let module = match cached {
+            Some(module) => module,
+            None => self.compile_bounded(bytes).await?,
         };
         self.remember(key, module.clone());
         Ok(module)
@@ -318,9 +330,7 @@ fn load_cached(
     bytes: &[u8],
 ) -> Result<LoadedModule, RegistryError> {
     let digest = ModuleDigest::of(bytes);
-    if let Some(artifact) = cache.load(&digest)
-        && let Ok(module) = load_artifact(engine, &digest, &artifact)
-    {
+    if let Some(module) = from_cache(engine, cache, &digest) {
         return Ok(module);
     }
     let artifact = engine.precompile(bytes)?;
@@ -329,6 +339,17 @@ fn load_cached(
         tracing::warn!(%digest, %error, "could not keep the compiled module");
     }
     Ok(module)
+}
+
+/// The module of `digest` from the artifact this host wrote before, if there is one and
+/// it still loads.
+fn from_cache(
+    engine: &Engine,
+    cache: &CompiledCache,
+    digest: &ModuleDigest,
+) -> Option<LoadedModule> {
+    let artifact = cache.load(digest)?;
+    load_artifact(engine, digest, &artifact).ok()
 }
 
 /// A module of whichever world it implements.

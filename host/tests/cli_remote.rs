@@ -1,0 +1,357 @@
+//! The remote commands against a real `arbiter serve` on port 0: `module push`, `policy
+//! set`/`show`/`rollback`, a decision made by the pushed module, and the errors a seller
+//! sees (settings rejected, wrong token, no server).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const TOKEN: &str = "cli-remote-operator-token";
+const SHOP: &str = "florist-shop";
+
+/// `arbiter serve` on a free port; killed when dropped.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_arbiter"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("ARBITER_OPERATOR_TOKEN", TOKEN)
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting arbiter serve: {e}"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+        let mut lines = BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("arbiter serve exited before listening"))
+                .unwrap_or_default();
+            if let Some(address) = line.strip_prefix("listening on http://") {
+                break address.parse().unwrap_or_else(|e| panic!("{address}: {e}"));
+            }
+        };
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, address }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `arbiter ARGS` against `server` with `token`, free of the caller's environment.
+fn arbiter(server: &str, token: &str, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arbiter"));
+    command
+        .args(args)
+        .env("ARBITER_SERVER", server)
+        .env("ARBITER_TOKEN", token);
+    for proxy in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env_remove(proxy);
+    }
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("running arbiter {args:?}: {e}"))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the command succeeded and returns its stdout.
+fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// Asserts the command failed with exit code 2 and returns its stderr.
+fn failed(output: &Output) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {}",
+        stdout(output),
+        stderr(output)
+    );
+    let stderr = stderr(output);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// One HTTP/1.1 request as the operator; the status and JSON body.
+fn request(address: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("connecting to {address}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body.as_bytes()))
+        .unwrap_or_else(|e| panic!("sending {method} {path}: {e}"));
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .unwrap_or_else(|e| panic!("reading {method} {path}: {e}"));
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    (status, body)
+}
+
+/// A broken vase worth 350.00 RUB: under the standard policy's promo limit, over the
+/// florist's 300.00 RUB setting.
+fn claim(claim_id: &str) -> Value {
+    json!({
+        "claim_id": claim_id, "revision": 1, "shop_id": SHOP,
+        "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
+        "kind": "damaged",
+        "order": {"order_id": format!("o-{claim_id}"), "currency": "RUB", "total": 35000,
+                  "placed_at": "2026-11-16T12:00:00Z", "delivered_at": "2026-11-19T18:00:00Z",
+                  "fulfilment": "3p", "courier": "seller"},
+        "items": [{"sku": "v", "title": "Vase", "unit_price": 35000, "quantity_ordered": 1,
+                   "quantity_affected": 1, "category": "home"}],
+        "customer": {"customer_id": format!("u-{claim_id}"),
+                     "account_created_at": "2024-02-01T00:00:00Z"},
+        "evidence": {"photos": [], "damage_confirmed": true}
+    })
+}
+
+fn rules(decision: &Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .map(|reasons| {
+            reasons
+                .iter()
+                .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_seller_pushes_activates_and_rolls_back_a_policy() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start(&data.path().join("data"));
+    let url = server.url();
+    let florist = arbiter_artifacts::FLORIST_EXAMPLE_PATH;
+
+    // The first push stores the module; the second finds the same digest.
+    let first = succeeded(&arbiter(&url, TOKEN, &["module", "push", florist]));
+    let digest = first
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(digest.starts_with("sha256:"), "{first}");
+    assert!(
+        first.lines().next().unwrap_or_default().ends_with("new"),
+        "{first}"
+    );
+    assert!(first.contains("florist 0.1.0"), "{first}");
+    assert!(first.contains("compensation-policy"), "{first}");
+    let second = succeeded(&arbiter(&url, TOKEN, &["module", "push", florist]));
+    assert!(second.starts_with(&format!("{digest}  known")), "{second}");
+    let json: Value = serde_json::from_str(&succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &["module", "push", florist, "--json"],
+    )))
+    .unwrap_or_else(|e| panic!("--json: {e}"));
+    assert_eq!(json["digest"], json!(digest));
+    assert_eq!(json["name"], json!("florist"));
+
+    // Activate it with settings from a file: version 1.
+    let settings = data.path().join("florist.json");
+    std::fs::write(&settings, r#"{"promo_max": 30000}"#).unwrap_or_else(|e| panic!("{e}"));
+    let settings = settings.to_string_lossy().into_owned();
+    let set = succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &[
+            "policy",
+            "set",
+            SHOP,
+            "--module",
+            &digest,
+            "--settings",
+            &settings,
+        ],
+    ));
+    assert!(set.contains("version 1 (active)"), "{set}");
+    assert!(set.contains(&digest), "{set}");
+    let show = succeeded(&arbiter(&url, TOKEN, &["policy", "show", SHOP]));
+    assert!(show.contains("active     version 1"), "{show}");
+    assert!(show.contains(r#"{"promo_max":30000}"#), "{show}");
+
+    // The next decision is the florist's, and the ledger says so.
+    let (status, decision) = request(
+        server.address,
+        "POST",
+        "/v1/decisions",
+        Some(&claim("c-florist")),
+    );
+    assert_eq!(status, 200, "{decision}");
+    assert_eq!(decision["policy"]["module"], json!(digest), "{decision}");
+    assert_eq!(
+        decision["policy"]["settings_version"],
+        json!(1),
+        "{decision}"
+    );
+    assert_eq!(rules(&decision), vec!["FL3"], "{decision}");
+    let id = decision["decision_id"].as_str().unwrap_or_default();
+    let (status, stored) = request(server.address, "GET", &format!("/v1/decisions/{id}"), None);
+    assert_eq!(status, 200, "{stored}");
+    assert!(stored.to_string().contains(&digest), "{stored}");
+
+    // Settings the module refuses: exit 2, the key named, no new version.
+    let bad = data.path().join("bad.json");
+    std::fs::write(&bad, r#"{"promo_max": 0}"#).unwrap_or_else(|e| panic!("{e}"));
+    let bad = bad.to_string_lossy().into_owned();
+    let error = failed(&arbiter(
+        &url,
+        TOKEN,
+        &[
+            "policy",
+            "set",
+            SHOP,
+            "--module",
+            &digest,
+            "--settings",
+            &bad,
+        ],
+    ));
+    assert!(
+        error.starts_with("error: settings_rejected: ") && error.contains("(field promo_max)"),
+        "{error}"
+    );
+    // A file that is not a JSON object never reaches the server.
+    std::fs::write(data.path().join("list.json"), "[1]").unwrap_or_else(|e| panic!("{e}"));
+    let list = data.path().join("list.json").to_string_lossy().into_owned();
+    let error = failed(&arbiter(
+        &url,
+        TOKEN,
+        &[
+            "policy",
+            "set",
+            SHOP,
+            "--module",
+            &digest,
+            "--settings",
+            &list,
+        ],
+    ));
+    assert!(error.contains("must be a JSON object"), "{error}");
+
+    // A wrong token is refused by the server.
+    let error = failed(&arbiter(&url, "not-the-token", &["policy", "show", SHOP]));
+    assert!(error.starts_with("error: unauthorized: "), "{error}");
+
+    // Back to version 0: the platform's standard policy decides again.
+    let rollback = succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &["policy", "rollback", SHOP, "--to", "0"],
+    ));
+    assert!(rollback.contains("active     version 0"), "{rollback}");
+    let (status, decision) = request(
+        server.address,
+        "POST",
+        "/v1/decisions",
+        Some(&claim("c-standard")),
+    );
+    assert_eq!(status, 200, "{decision}");
+    assert_ne!(decision["policy"]["module"], json!(digest), "{decision}");
+    assert_eq!(
+        decision["policy"]["settings_version"],
+        json!(0),
+        "{decision}"
+    );
+    assert!(
+        rules(&decision).iter().all(|rule| !rule.starts_with("FL")),
+        "{decision}"
+    );
+
+    // And forward again, by number.
+    let rollback = succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &["policy", "rollback", SHOP, "--to", "1"],
+    ));
+    assert!(rollback.contains("active     version 1"), "{rollback}");
+    let error = failed(&arbiter(
+        &url,
+        TOKEN,
+        &["policy", "rollback", SHOP, "--to", "7"],
+    ));
+    assert!(error.starts_with("error: not_found: "), "{error}");
+}
+
+#[test]
+fn an_unreachable_server_is_named() {
+    // A port that was free a moment ago and has no listener now.
+    let address = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("http://{address}");
+    let error = failed(&arbiter(&url, TOKEN, &["policy", "show", SHOP]));
+    assert!(
+        error.starts_with(&format!("error: could not reach the server at {url}")),
+        "{error}"
+    );
+    let error = failed(&arbiter(
+        &url,
+        TOKEN,
+        &["module", "push", arbiter_artifacts::FLORIST_EXAMPLE_PATH],
+    ));
+    assert!(error.contains(&url), "{error}");
+}
