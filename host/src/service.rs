@@ -464,14 +464,29 @@ impl Service {
         match which {
             PlatformPolicy::Compensation => {
                 let module = match module {
-                    Some(digest) => self.registry.compensation(digest).await?,
+                    Some(digest) => {
+                        // Only a module every shop may use can be every shop's default.
+                        if self.ledger.module(digest, Some("*")).await?.is_none() {
+                            return Err(ServiceError::NotFound(format!(
+                                "platform module `{digest}`"
+                            )));
+                        }
+                        self.registry.compensation(digest).await?
+                    }
                     None => self.registry.standard().clone(),
                 };
                 validate_settings(module, text.clone()).await?;
             }
             PlatformPolicy::FraudScreen => {
                 let module = match module {
-                    Some(digest) => self.registry.fraud(digest).await?,
+                    Some(digest) => {
+                        if self.ledger.module(digest, Some("*")).await?.is_none() {
+                            return Err(ServiceError::NotFound(format!(
+                                "platform module `{digest}`"
+                            )));
+                        }
+                        self.registry.fraud(digest).await?
+                    }
                     None => self.registry.builtin_fraud().clone(),
                 };
                 let verdict = tokio::task::spawn_blocking(move || module.validate_settings(&text))

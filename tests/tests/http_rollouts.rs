@@ -786,7 +786,15 @@ async fn concurrent_policy_changes_lose_nothing_and_mix_nothing() -> anyhow::Res
             app.put_policy(&shop, &to_florist)
         );
         let (settings, _) = (settings?, swapped?);
-        assert_eq!(settings.status, StatusCode::OK, "{settings:?}");
+        // When the florist lands first, it judges the settings and refuses them: that is
+        // right too. What must never happen is the settings stored under the florist.
+        if settings.status != StatusCode::OK {
+            settings.assert_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "settings_rejected",
+                Some("refund_max"),
+            );
+        }
         let versions = app
             .get(
                 &format!("/v1/shops/{shop}/policy/versions"),
@@ -800,5 +808,79 @@ async fn concurrent_policy_changes_lose_nothing_and_mix_nothing() -> anyhow::Res
             }
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_settings_change_leaves_a_running_shadow_in_place() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let florist = app.upload_module(&florist()).await?;
+    app.put_policy(
+        "keep-shop",
+        &json!({"module": florist, "settings": {}, "mode": "shadow"}),
+    )
+    .await?;
+    let version = app
+        .put_settings("keep-shop", &json!({"promo_max": 40000}))
+        .await?;
+
+    let rollout = app
+        .get("/v1/shops/keep-shop/policy", Some(OPERATOR_TOKEN))
+        .await?
+        .json()?;
+    assert_eq!(rollout["active"]["version"], version, "{rollout}");
+    assert_eq!(rollout["active"]["settings"], json!({"promo_max": 40000}));
+    assert_eq!(rollout["candidate"]["module"], json!(florist), "{rollout}");
+    assert_eq!(rollout["candidate"]["mode"], "shadow");
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_a_module_for_every_shop_can_be_the_platform_default() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let seller = app.seller_token("private-shop").await?;
+    let uploaded = app.upload(&seller, &florist()).await?;
+    assert_eq!(uploaded.status, StatusCode::CREATED);
+    let digest = uploaded.json()?["digest"].clone();
+
+    let reply = app
+        .put_json(
+            "/v1/platform/policies/compensation",
+            Some(OPERATOR_TOKEN),
+            &json!({"module": digest, "settings": {}}),
+        )
+        .await?;
+    reply.assert_error(StatusCode::NOT_FOUND, "not_found", None);
+
+    // Once an operator uploads the same bytes, every shop may use them.
+    app.upload_module(&florist()).await?;
+    let reply = app
+        .put_json(
+            "/v1/platform/policies/compensation",
+            Some(OPERATOR_TOKEN),
+            &json!({"module": digest, "settings": {}}),
+        )
+        .await?;
+    assert_eq!(reply.status, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_seller_never_learns_who_else_uploaded_the_same_bytes() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let first = app.seller_token("first-shop").await?;
+    let second = app.seller_token("second-shop").await?;
+    let mine = app.upload(&first, &florist()).await?.json()?;
+    assert!(
+        mine["uploaded_by"]
+            .as_str()
+            .is_some_and(|by| by.starts_with("seller:")),
+        "{mine}"
+    );
+    let theirs = app.upload(&second, &florist()).await?;
+    assert_eq!(theirs.status, StatusCode::OK);
+    let theirs = theirs.json()?;
+    assert_eq!(theirs["digest"], mine["digest"]);
+    assert_eq!(theirs["uploaded_by"], "another account");
     Ok(())
 }

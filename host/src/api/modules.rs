@@ -10,9 +10,19 @@ use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::ledger::ModuleRecord;
 
-/// The module as the API shows it.
-pub(super) fn module_body(record: &ModuleRecord) -> Value {
+/// The module as the API shows it to `principal`. A seller never learns which other
+/// account uploaded the same bytes first.
+pub(super) fn module_body(record: &ModuleRecord, principal: &Principal) -> Value {
     let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    let uploaded_by = match principal {
+        Principal::Seller { .. }
+            if record.uploaded_by.starts_with("seller:")
+                && record.uploaded_by != principal.actor() =>
+        {
+            "another account".to_owned()
+        }
+        _ => record.uploaded_by.clone(),
+    };
     json!({
         "digest": record.digest,
         "world": record.world,
@@ -21,7 +31,7 @@ pub(super) fn module_body(record: &ModuleRecord) -> Value {
         "version": record.version,
         "metadata": parse(&record.metadata_json),
         "settings_schema": parse(&record.schema_json),
-        "uploaded_by": record.uploaded_by,
+        "uploaded_by": uploaded_by,
         "uploaded_at": crate::contract::Timestamp::from_unix_millis(record.uploaded_at_ms)
             .map(|at| at.to_string()),
     })
@@ -67,7 +77,7 @@ pub(super) async fn upload(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(module_body(&record))))
+    Ok((status, axum::Json(module_body(&record, &principal))))
 }
 
 pub(super) async fn list(
@@ -77,7 +87,10 @@ pub(super) async fn list(
     let scope = scope(&principal)?;
     let modules = state.service.ledger().modules(scope).await?;
     Ok(axum::Json(json!({
-        "modules": modules.iter().map(module_body).collect::<Vec<_>>(),
+        "modules": modules
+            .iter()
+            .map(|module| module_body(module, &principal))
+            .collect::<Vec<_>>(),
     })))
 }
 
@@ -93,5 +106,5 @@ pub(super) async fn show(
         .module(&digest, scope)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("module `{digest}` not found")))?;
-    Ok(axum::Json(module_body(&record)))
+    Ok(axum::Json(module_body(&record, &principal)))
 }

@@ -315,7 +315,32 @@ impl Ledger {
             _ => active_version,
         };
         let (candidate, mode, percent) = match rollout {
-            Rollout::Active => (None, None, None),
+            // A new active version (a settings change, say) leaves a running shadow or
+            // canary in place.
+            Rollout::Active => {
+                let current = sqlx::query(
+                    "SELECT candidate_version, candidate_mode, canary_percent
+                     FROM shop_rollouts WHERE shop_id = ?1",
+                )
+                .bind(shop_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match current {
+                    Some(row) => (
+                        row.try_get::<Option<i64>, _>("candidate_version")?,
+                        match row
+                            .try_get::<Option<String>, _>("candidate_mode")?
+                            .as_deref()
+                        {
+                            Some("canary") => Some("canary"),
+                            Some(_) => Some("shadow"),
+                            None => None,
+                        },
+                        row.try_get::<Option<i64>, _>("canary_percent")?,
+                    ),
+                    None => (None, None, None),
+                }
+            }
             Rollout::Shadow => (Some(version), Some("shadow"), None),
             Rollout::Canary { basis_points } => {
                 (Some(version), Some("canary"), Some(i64::from(basis_points)))
