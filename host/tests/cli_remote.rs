@@ -2,13 +2,15 @@
 //! set`/`show`/`rollback`, a decision made by the pushed module, and the errors a seller
 //! sees (settings rejected, wrong token, no server).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+mod common;
 
 const TOKEN: &str = "cli-remote-operator-token";
 const SHOP: &str = "florist-shop";
@@ -21,28 +23,7 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_arbiter"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("ARBITER_OPERATOR_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting arbiter serve: {e}"));
-        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-        let mut lines = BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("arbiter serve exited before listening"))
-                .unwrap_or_default();
-            if let Some(address) = line.strip_prefix("listening on http://") {
-                break address.parse().unwrap_or_else(|e| panic!("{address}: {e}"));
-            }
-        };
-        // Keep draining stderr so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, address) = common::start_server(data, TOKEN);
         Self { child, address }
     }
 

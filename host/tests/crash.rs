@@ -2,43 +2,23 @@
 //! restart every decision that was answered 2xx is in the ledger, and SQLite's
 //! integrity check is `ok`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+
 const TOKEN: &str = "crash-test-operator-token";
 
 /// Starts `arbiter serve` on a free port and returns it with its address.
 fn start(data: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arbiter"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("ARBITER_OPERATOR_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting arbiter serve: {e}"));
-    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("arbiter serve exited before listening"))
-            .unwrap_or_default();
-        if let Some(address) = line.strip_prefix("listening on http://") {
-            break address.parse().unwrap_or_else(|e| panic!("{address}: {e}"));
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, address)
+    common::start_server(data, TOKEN)
 }
 
 /// One HTTP/1.1 request on a fresh connection; the status and body, or None when the

@@ -3,6 +3,7 @@
 //! that gives a step the history its earlier steps leave, the HTTP API in-process, and
 //! module bytes for upload tests.
 
+pub mod decisions;
 pub mod history_book;
 pub mod http;
 pub mod modules;

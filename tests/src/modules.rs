@@ -40,6 +40,14 @@ fn leb128(mut value: usize) -> Vec<u8> {
     }
 }
 
+/// The example seller policy (`policies/examples/florist`) as built by the workspace.
+/// A test helper: panics when the build left no component behind.
+#[allow(clippy::panic)]
+pub fn florist() -> Vec<u8> {
+    std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)
+        .unwrap_or_else(|error| panic!("the florist component: {error}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

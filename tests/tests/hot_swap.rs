@@ -3,6 +3,8 @@
 //! fails, and every decision was made entirely by the version it names: its module, and
 //! that version's settings.
 
+use arbiter_tests::decisions::rules;
+use arbiter_tests::modules::florist;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,20 +17,6 @@ use serde_json::{Value, json};
 const CLIENTS: usize = 8;
 const SWAPS: usize = 120;
 const SHOP: &str = "hot-shop";
-
-fn florist() -> Vec<u8> {
-    std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)
-        .unwrap_or_else(|error| panic!("the florist component: {error}"))
-}
-
-fn rules(decision: &Value) -> Vec<String> {
-    decision["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
-        .collect()
-}
 
 /// What the swapper puts: the standard with its defaults, then the florist, whose
 /// `promo_max` alternates so that its settings show in its answer too (a 350.00 RUB

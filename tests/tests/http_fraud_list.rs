@@ -1,18 +1,10 @@
 //! The hard-fraud list (`PUT`/`DELETE /v1/platform/fraud-list/{customer_id}`): a listed
 //! customer's next claim is hard risk with the account blocked (rule F1); operators only.
 
+use arbiter_tests::decisions::rules;
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-
-fn rules(decision: &Value) -> Vec<String> {
-    decision["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
-        .collect()
-}
 
 fn action_types(decision: &Value) -> Vec<String> {
     decision["actions"]

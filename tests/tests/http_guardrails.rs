@@ -1,18 +1,10 @@
 //! The operator's spending caps (`/v1/platform/guardrails`): a shop's daily and a
 //! customer's 30-day compensation; a decision that would pass one goes to office staff.
 
+use arbiter_tests::decisions::rules;
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim, with};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-
-fn rules(decision: &Value) -> Vec<String> {
-    decision["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
-        .collect()
-}
 
 fn moves_money(decision: &Value) -> bool {
     decision["actions"]

@@ -2,6 +2,7 @@
 //! own code, the same bytes are the same module, a seller's module is its shop's alone,
 //! and a module's own `validate-settings` judges the settings it is activated with.
 
+use arbiter_tests::modules::florist;
 use std::time::Duration;
 
 use arbiter::registry::UploadLimits;
@@ -9,11 +10,6 @@ use arbiter_tests::http::{HttpReply, OPERATOR_TOKEN, TestApp, sample_claim};
 use arbiter_tests::modules::{digest_of, with_custom_section};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-
-fn florist() -> Vec<u8> {
-    std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)
-        .unwrap_or_else(|error| panic!("the florist component: {error}"))
-}
 
 fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).unwrap_or_else(|error| panic!("wat: {error}"))

@@ -3,6 +3,8 @@
 //! a canary serves a stable share of claim ids, the platform's default policy serves
 //! shops on version 0, and the audit trail names who did each of these.
 
+use arbiter_tests::decisions::rules;
+use arbiter_tests::modules::florist;
 use std::collections::BTreeMap;
 
 use arbiter::contract::Timestamp;
@@ -10,21 +12,6 @@ use arbiter::service::in_canary;
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim, with};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-
-fn florist() -> Vec<u8> {
-    std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)
-        .unwrap_or_else(|error| panic!("the florist component: {error}"))
-}
-
-/// The rule ids of a decision's reasons.
-fn rules(decision: &Value) -> Vec<String> {
-    decision["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
-        .collect()
-}
 
 fn by_florist(decision: &Value) -> bool {
     let rules = rules(decision);

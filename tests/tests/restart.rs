@@ -2,6 +2,8 @@
 //! loaded from the compiled cache (no compiling), and an artifact the host did not
 //! write is never run.
 
+use arbiter_tests::decisions::rules;
+use arbiter_tests::modules::florist;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,20 +13,6 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 const SHOPS: usize = 100;
-
-fn florist() -> Vec<u8> {
-    std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)
-        .unwrap_or_else(|error| panic!("the florist component: {error}"))
-}
-
-fn rules(decision: &Value) -> Vec<String> {
-    decision["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|reason| reason["rule"].as_str().map(str::to_owned))
-        .collect()
-}
 
 /// The compiled artifact of `digest` under `<data>/compiled/<engine>/`, if any.
 fn artifact_path(data: &Path, digest: &str) -> Option<PathBuf> {
