@@ -28,6 +28,11 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "arbiter_fixture_spin_forever",
         "ARBITER_COMPONENT_SPIN_FOREVER",
     ),
+    (
+        "arbiter-fixture-hostile",
+        "arbiter_fixture_hostile",
+        "ARBITER_COMPONENT_HOSTILE",
+    ),
 ];
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";

@@ -12,3 +12,8 @@ pub const FLORIST_EXAMPLE_PATH: &str = env!("ARBITER_COMPONENT_FLORIST");
 
 /// Path of a test fixture whose `decide` never returns (`policies/fixtures/spin-forever`).
 pub const SPIN_FOREVER_FIXTURE_PATH: &str = env!("ARBITER_COMPONENT_SPIN_FOREVER");
+
+/// Path of a test fixture that misbehaves as its `behaviour` setting names
+/// (`policies/fixtures/hostile`): memory bomb, deep recursion, panic, huge or invalid
+/// decisions.
+pub const HOSTILE_FIXTURE_PATH: &str = env!("ARBITER_COMPONENT_HOSTILE");
