@@ -23,6 +23,16 @@ pub struct ShopPolicy<'a> {
     pub mode: PolicyMode,
     /// The operator's spending caps.
     pub guardrails: Guardrails,
+    /// What decides when the shop's module fails: none sends the claim to office staff
+    /// (`fail_closed`); a module and settings answer instead (the platform's default).
+    pub fallback: Option<Fallback<'a>>,
+}
+
+/// The policy that answers when the shop's module fails.
+#[derive(Debug, Clone, Copy)]
+pub struct Fallback<'a> {
+    pub module: &'a CompensationModule,
+    pub settings: &'a str,
 }
 
 /// A decision and what went into it, for the ledger and for explaining it.
@@ -35,6 +45,8 @@ pub struct Decided {
     pub history: w::History,
     /// The module failure the host fell back from, when one happened.
     pub failure: Option<GuestFailure>,
+    /// Whether the fallback policy answered instead of the shop's module.
+    pub fell_back: bool,
 }
 
 /// Decides `request` with `policy`, given the customer's `history`.
@@ -59,6 +71,7 @@ pub fn decide(
             Err(error) => Err(Failure::Declined(policy_error_text(&error))),
         });
 
+    let mut fell_back = false;
     let (risk, signals, draft, extra_actions, failure) = match assessment {
         Ok(assessment) => {
             let risk = convert::risk(assessment.risk);
@@ -74,7 +87,12 @@ pub fn decide(
                 .collect();
             let (draft, failure) = match &assessment.platform_decision {
                 Some(decision) => (Draft::from_module(decision), None),
-                None => run_policy(policy, &claim, &history, request),
+                None => {
+                    let (draft, failure, fallback_answered) =
+                        run_policy(policy, &claim, &history, request);
+                    fell_back = fallback_answered;
+                    (draft, failure)
+                }
             };
             (risk, signals, draft, extra, failure)
         }
@@ -115,10 +133,18 @@ pub fn decide(
         eta_days: draft.eta_days,
         risk,
         reasons,
-        policy: PolicyRef {
-            module: policy.compensation.digest().to_string(),
-            settings_version: policy.settings_version,
-            mode: policy.mode,
+        policy: match (fell_back, policy.fallback) {
+            // The platform's default answered: its module, the defaults (version 0).
+            (true, Some(fallback)) => PolicyRef {
+                module: fallback.module.digest().to_string(),
+                settings_version: 0,
+                mode: policy.mode,
+            },
+            _ => PolicyRef {
+                module: policy.compensation.digest().to_string(),
+                settings_version: policy.settings_version,
+                mode: policy.mode,
+            },
         },
         fallback_applied: failure.is_some(),
         failure: failure
@@ -130,44 +156,75 @@ pub fn decide(
         signals,
         history,
         failure,
+        fell_back,
     }
 }
 
-/// Asks the shop's policy; a failure or a refusal sends the claim to office staff.
-fn run_policy(
-    policy: ShopPolicy<'_>,
+/// Asks `module` and checks its answer.
+fn ask(
+    module: &CompensationModule,
+    settings: &str,
     claim: &w::Claim,
     history: &w::History,
     request: &DecisionRequest,
-) -> (Draft, Option<GuestFailure>) {
-    let module = policy.compensation;
-    let answer = module
-        .decide(claim, history, policy.settings)
+) -> Result<w::Decision, Failure> {
+    module
+        .decide(claim, history, settings)
         .map_err(Failure::Guest)
         .and_then(|answer| match answer {
             Ok(decision) => envelope::check_decision(&decision, request)
                 .map(|()| decision)
                 .map_err(|violation| Failure::violation(module, violation)),
             Err(error) => Err(Failure::Declined(policy_error_text(&error))),
-        });
-    match answer {
-        Ok(decision) => (Draft::from_module(&decision), None),
+        })
+}
+
+/// Asks the shop's policy. A refusal sends the claim to office staff; a failure too,
+/// unless the shop falls back to the platform's default, which then answers. Returns
+/// the draft, the failure, and whether the fallback answered.
+fn run_policy(
+    policy: ShopPolicy<'_>,
+    claim: &w::Claim,
+    history: &w::History,
+    request: &DecisionRequest,
+) -> (Draft, Option<GuestFailure>, bool) {
+    match ask(
+        policy.compensation,
+        policy.settings,
+        claim,
+        history,
+        request,
+    ) {
+        Ok(decision) => (Draft::from_module(&decision), None, false),
         Err(Failure::Declined(text)) => (
             Draft::escalate(
                 "R11",
                 format!("the shop's policy could not decide this claim: {text}"),
             ),
             None,
+            false,
         ),
         Err(failure) => {
+            let summary = failure.summary();
+            if let Some(fallback) = policy.fallback
+                && let Ok(decision) =
+                    ask(fallback.module, fallback.settings, claim, history, request)
+            {
+                let mut draft = Draft::from_module(&decision);
+                draft.reasons.push(Reason::new(
+                    "E0",
+                    format!(
+                        "the shop's policy {} gave no usable answer ({summary}); the platform's default policy decided",
+                        policy.compensation.digest()
+                    ),
+                ));
+                return (draft, failure.into_guest(), true);
+            }
             let draft = Draft::escalate(
                 "E0",
-                format!(
-                    "the shop's policy gave no usable answer ({}); office staff decide",
-                    failure.summary()
-                ),
+                format!("the shop's policy gave no usable answer ({summary}); office staff decide"),
             );
-            (draft, failure.into_guest())
+            (draft, failure.into_guest(), false)
         }
     }
 }

@@ -12,13 +12,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use crate::contract::{DecisionRequest, FieldError, PolicyMode, parse_request};
-use crate::decide::{Decided, ShopPolicy, decide};
+use crate::decide::{Decided, Fallback, ShopPolicy, decide};
 use crate::engine::{CompensationModule, FraudModule, GuestFailure, Limits, LoadError};
 use crate::envelope::Guardrails;
 use crate::history::CustomerHistory;
 use crate::ledger::{
-    DecisionRecord, Ledger, LedgerError, ModuleRecord, PolicyVersion, Recorded, Rollout,
-    ShopRollout, ShopSettings, StoredDecision,
+    DecisionRecord, FailurePolicy, Ledger, LedgerError, ModuleRecord, PolicyVersion, Recorded,
+    Rollout, ShopRollout, ShopSettings, StoredDecision,
 };
 use crate::registry::{Registry, RegistryError, UploadLimits};
 
@@ -80,6 +80,8 @@ struct Resolved {
     serving: (CompensationModule, PolicyVersion, PolicyMode),
     shadow: Option<(CompensationModule, PolicyVersion)>,
     guardrails: Guardrails,
+    /// The platform's default policy and settings, when the shop falls back to it.
+    fallback: Option<(CompensationModule, String)>,
 }
 
 /// A decision's answer, and whether it was made now or replayed.
@@ -200,12 +202,20 @@ impl Service {
             }
             _ => ((active.0, active.1, PolicyMode::Active), None),
         };
+        let fallback = match self.ledger.failure_policy(&request.shop_id).await? {
+            FailurePolicy::FailClosed => None,
+            FailurePolicy::FallbackToPlatformDefault => {
+                let (_, settings) = self.platform_policy(PlatformPolicy::Compensation).await?;
+                Some((self.compensation_module(None).await?, settings))
+            }
+        };
         Ok(Resolved {
             fraud,
             fraud_settings,
             serving,
             shadow,
             guardrails,
+            fallback,
         })
     }
 
@@ -241,6 +251,7 @@ impl Service {
             version,
             mode,
             resolved.guardrails,
+            resolved.fallback.clone(),
             request.clone(),
             history.clone(),
             decision_id.clone(),
@@ -250,7 +261,14 @@ impl Service {
 
         if let Some(failure) = &decided.failure {
             tracing::warn!(%failure, claim_id = %request.claim_id, "module failure, fell back");
+            self.ledger
+                .count_failure(failure.module.as_str(), failure.kind.code(), now_ms())
+                .await?;
         }
+        let settings_json = match (&resolved.fallback, decided.fell_back) {
+            (Some((_, settings)), true) => settings.as_str(),
+            _ => resolved.serving.1.settings_json.as_str(),
+        };
         let response_json = serde_json::to_string(&decided.response)
             .map_err(|error| ServiceError::Internal(format!("encoding the decision: {error}")))?;
         let recorded = self
@@ -263,7 +281,7 @@ impl Service {
                 response_json: &response_json,
                 history: &history,
                 guardrails: &resolved.guardrails,
-                settings_json: &resolved.serving.1.settings_json,
+                settings_json,
                 fraud_module_digest: resolved.fraud.digest().as_str(),
                 fraud_settings_json: &resolved.fraud_settings,
                 signals: &decided.signals,
@@ -403,6 +421,26 @@ impl Service {
         self.audit(by, "policy.set", shop_id, serde_json::json!({"version": version.version, "module": module, "mode": mode, "canary_percent": percent}))
             .await;
         Ok(version)
+    }
+
+    /// Sets what happens to the shop's claims when its module fails.
+    pub async fn put_failure_policy(
+        &self,
+        shop_id: &str,
+        policy: FailurePolicy,
+        by: &str,
+    ) -> Result<(), ServiceError> {
+        self.ledger
+            .put_failure_policy(shop_id, policy, by, now_ms())
+            .await?;
+        self.audit(
+            by,
+            "policy.failure_policy",
+            shop_id,
+            serde_json::json!({"failure_policy": policy}),
+        )
+        .await;
+        Ok(())
     }
 
     /// Makes version `to` active again (and drops any candidate).
@@ -546,6 +584,7 @@ impl Service {
             version,
             PolicyMode::Shadow,
             guardrails,
+            None,
             request.clone(),
             history.clone(),
             decision_id.to_owned(),
@@ -585,11 +624,15 @@ async fn run_blocking(
     version: PolicyVersion,
     mode: PolicyMode,
     guardrails: Guardrails,
+    fallback: Option<(CompensationModule, String)>,
     request: DecisionRequest,
     history: CustomerHistory,
     decision_id: String,
 ) -> Result<Decided, ServiceError> {
     tokio::task::spawn_blocking(move || {
+        let fallback = fallback
+            .as_ref()
+            .map(|(module, settings)| Fallback { module, settings });
         let policy = ShopPolicy {
             fraud: &fraud,
             fraud_settings: &fraud_settings,
@@ -598,6 +641,7 @@ async fn run_blocking(
             settings_version: version.version,
             mode,
             guardrails,
+            fallback,
         };
         decide(policy, &request, &history, decision_id)
     })

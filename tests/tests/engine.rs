@@ -40,6 +40,7 @@ fn shop<'a>(
         settings_version: version,
         mode: PolicyMode::Active,
         guardrails: Default::default(),
+        fallback: None,
     }
 }
 
@@ -205,6 +206,7 @@ fn a_seller_module_replaces_the_rules() -> anyhow::Result<()> {
         settings_version: 3,
         mode: PolicyMode::Active,
         guardrails: Default::default(),
+        fallback: None,
     };
     let decided = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
     assert_eq!(decided.response.outcome, Outcome::Compensate);

@@ -37,6 +37,7 @@ fn every_scenario_decides_as_expected() -> anyhow::Result<()> {
                 settings_version: u64::from(scenario.settings.contains_key(&request.shop_id)),
                 mode: PolicyMode::Active,
                 guardrails: Default::default(),
+                fallback: None,
             };
             let decided = decide(policy, &request, &history, format!("d-{index}"));
             if let Err(problem) = check(&decided.response, &step.expect) {

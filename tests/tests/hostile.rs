@@ -30,6 +30,7 @@ fn shop<'a>(
         settings_version: 1,
         mode: PolicyMode::Active,
         guardrails: Default::default(),
+        fallback: None,
     }
 }
 

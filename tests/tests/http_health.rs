@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 17] = [
+const ROUTES: [(&str, &[&str]); 18] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/shops/{shop_id}/settings", &["get", "put"]),
@@ -20,6 +20,7 @@ const ROUTES: [(&str, &[&str]); 17] = [
     ("/v1/shops/{shop_id}/policy/versions", &["get"]),
     ("/v1/shops/{shop_id}/policy/rollback", &["post"]),
     ("/v1/shops/{shop_id}/policy/promote", &["post"]),
+    ("/v1/shops/{shop_id}/failure-policy", &["get", "put"]),
     ("/v1/platform/policies/{name}", &["get", "put"]),
     ("/v1/audit", &["get"]),
     ("/healthz", &["get"]),

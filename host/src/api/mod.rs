@@ -85,6 +85,10 @@ pub fn router(state: AppState) -> Router {
             post(policies::promote),
         )
         .route(
+            "/v1/shops/{shop_id}/failure-policy",
+            get(policies::get_failure_policy).put(policies::put_failure_policy),
+        )
+        .route(
             "/v1/platform/policies/{name}",
             get(policies::get_platform_policy).put(policies::put_platform_policy),
         )

@@ -106,5 +106,7 @@ pub(super) async fn show(
         .module(&digest, scope)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("module `{digest}` not found")))?;
-    Ok(axum::Json(module_body(&record, &principal)))
+    let mut body = module_body(&record, &principal);
+    body["failures"] = json!(state.service.ledger().module_failures(&digest).await?);
+    Ok(axum::Json(body))
 }

@@ -12,7 +12,7 @@ use super::decisions::body_or_error;
 use super::platform::parse_body;
 use super::{ApiError, AppState};
 use crate::access::Principal;
-use crate::ledger::{PolicyVersion, Rollout, ShopRollout};
+use crate::ledger::{FailurePolicy, PolicyVersion, Rollout, ShopRollout};
 use crate::service::{PlatformPolicy, rollout_label};
 
 #[derive(Debug, Deserialize)]
@@ -225,4 +225,39 @@ pub(super) async fn audit(
     operator_only(&principal)?;
     let entries = state.service.ledger().audit_entries(500).await?;
     Ok(axum::Json(json!({"entries": entries})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailurePolicyRequest {
+    failure_policy: FailurePolicy,
+}
+
+pub(super) async fn get_failure_policy(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(shop_id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    may_manage_shop(&principal, &shop_id)?;
+    let policy = state.service.ledger().failure_policy(&shop_id).await?;
+    Ok(axum::Json(
+        json!({"shop_id": shop_id, "failure_policy": policy}),
+    ))
+}
+
+pub(super) async fn put_failure_policy(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(shop_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    may_manage_shop(&principal, &shop_id)?;
+    let request: FailurePolicyRequest = parse_body(&body_or_error(body)?)?;
+    state
+        .service
+        .put_failure_policy(&shop_id, request.failure_policy, &principal.actor())
+        .await?;
+    Ok(axum::Json(
+        json!({"shop_id": shop_id, "failure_policy": request.failure_policy}),
+    ))
 }

@@ -79,6 +79,7 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
         settings_version,
         mode: PolicyMode::Active,
         guardrails: Default::default(),
+        fallback: None,
     };
     let decided = decide(shop, &request, &history, decision_id);
 

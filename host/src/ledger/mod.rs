@@ -11,7 +11,7 @@ mod history;
 mod policies;
 mod records;
 
-pub use policies::{AuditEntry, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
+pub use policies::{AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };

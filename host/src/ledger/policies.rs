@@ -604,3 +604,85 @@ fn module_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ModuleRecord, Ledger
         uploaded_at_ms: row.try_get("uploaded_at_ms")?,
     })
 }
+
+/// What happens to a claim when the shop's module fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    /// Office staff decide (the default).
+    #[default]
+    FailClosed,
+    /// The platform's default policy decides instead.
+    FallbackToPlatformDefault,
+}
+
+impl Ledger {
+    /// The shop's failure policy.
+    pub async fn failure_policy(&self, shop_id: &str) -> Result<FailurePolicy, LedgerError> {
+        let row = sqlx::query("SELECT policy FROM shop_failure_policies WHERE shop_id = ?1")
+            .bind(shop_id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => super::parse_label(&row.try_get::<String, _>("policy")?),
+            None => Ok(FailurePolicy::default()),
+        }
+    }
+
+    /// Sets the shop's failure policy.
+    pub async fn put_failure_policy(
+        &self,
+        shop_id: &str,
+        policy: FailurePolicy,
+        updated_by: &str,
+        updated_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO shop_failure_policies (shop_id, policy, updated_by, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (shop_id) DO UPDATE SET policy = excluded.policy,
+                 updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(shop_id)
+        .bind(super::label(&policy))
+        .bind(updated_by)
+        .bind(updated_at_ms)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Counts one failure of `kind` (`guest_timeout`, ...) against module `digest`.
+    pub async fn count_failure(
+        &self,
+        digest: &str,
+        kind: &str,
+        at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO module_failures (digest, kind, count, last_at_ms) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT (digest, kind) DO UPDATE SET count = module_failures.count + 1,
+                 last_at_ms = excluded.last_at_ms",
+        )
+        .bind(digest)
+        .bind(kind)
+        .bind(at_ms)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// How often module `digest` failed, by kind.
+    pub async fn module_failures(
+        &self,
+        digest: &str,
+    ) -> Result<std::collections::BTreeMap<String, u64>, LedgerError> {
+        let rows = sqlx::query("SELECT kind, count FROM module_failures WHERE digest = ?1")
+            .bind(digest)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("kind")?, to_u64(row.try_get("count")?))))
+            .collect()
+    }
+}
