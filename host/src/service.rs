@@ -142,15 +142,20 @@ impl Service {
         &self,
         module: Option<&str>,
     ) -> Result<CompensationModule, ServiceError> {
-        let default;
-        let digest = match module {
-            Some(digest) => Some(digest),
-            None => {
-                default = self.platform_policy(PlatformPolicy::Compensation).await?.0;
-                default.as_deref()
-            }
+        let default = match module {
+            Some(_) => None,
+            None => self.platform_policy(PlatformPolicy::Compensation).await?.0,
         };
-        match digest {
+        self.module_or_default(module, default.as_deref()).await
+    }
+
+    /// `module`, or else the platform's `default` module, or else the built-in standard.
+    async fn module_or_default(
+        &self,
+        module: Option<&str>,
+        default: Option<&str>,
+    ) -> Result<CompensationModule, ServiceError> {
+        match module.or(default) {
             Some(digest) => Ok(self.registry.compensation(digest).await?),
             None => Ok(self.registry.standard().clone()),
         }
@@ -169,7 +174,15 @@ impl Service {
 
     /// Everything `request` runs with, read once so the decision never mixes versions.
     async fn resolve(&self, request: &DecisionRequest) -> Result<Resolved, ServiceError> {
-        let rollout = self.shop_rollout(&request.shop_id).await?;
+        // The platform's default is read once, so a swap of it during this decision
+        // cannot pair one default's module with another's settings.
+        let (default_module, default_settings) =
+            self.platform_policy(PlatformPolicy::Compensation).await?;
+        let default_module = default_module.as_deref();
+        let mut rollout = self.ledger.shop_rollout(&request.shop_id).await?;
+        if rollout.active.version == 0 {
+            rollout.active.settings_json = default_settings.clone();
+        }
         let (fraud_module, fraud_settings) =
             self.platform_policy(PlatformPolicy::FraudScreen).await?;
         let fraud = match fraud_module {
@@ -179,7 +192,7 @@ impl Service {
         let guardrails = self.ledger.guardrails().await?;
 
         let active_module = self
-            .compensation_module(rollout.active.module_digest.as_deref())
+            .module_or_default(rollout.active.module_digest.as_deref(), default_module)
             .await?;
         let active = (active_module, rollout.active);
         let (serving, shadow) = match rollout.candidate {
@@ -187,13 +200,13 @@ impl Service {
                 if in_canary(&request.claim_id, basis_points) =>
             {
                 let module = self
-                    .compensation_module(candidate.module_digest.as_deref())
+                    .module_or_default(candidate.module_digest.as_deref(), default_module)
                     .await?;
                 ((module, candidate, PolicyMode::Canary), None)
             }
             Some((candidate, Rollout::Shadow)) => {
                 let module = self
-                    .compensation_module(candidate.module_digest.as_deref())
+                    .module_or_default(candidate.module_digest.as_deref(), default_module)
                     .await?;
                 (
                     (active.0, active.1, PolicyMode::Active),
@@ -204,10 +217,10 @@ impl Service {
         };
         let fallback = match self.ledger.failure_policy(&request.shop_id).await? {
             FailurePolicy::FailClosed => None,
-            FailurePolicy::FallbackToPlatformDefault => {
-                let (_, settings) = self.platform_policy(PlatformPolicy::Compensation).await?;
-                Some((self.compensation_module(None).await?, settings))
-            }
+            FailurePolicy::FallbackToPlatformDefault => Some((
+                self.module_or_default(None, default_module).await?,
+                default_settings,
+            )),
         };
         Ok(Resolved {
             fraud,
