@@ -4,8 +4,6 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::ledger::{Ledger, LedgerError, TokenRecord};
 
 /// A caller, as its token says.
@@ -133,15 +131,11 @@ impl Access {
 pub fn generate_secret() -> Result<String, getrandom::Error> {
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes)?;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    Ok(format!("arb_{hex}"))
+    Ok(format!("arb_{}", crate::digest::hex(&bytes)))
 }
 
 fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::sha256_hex(secret.as_bytes())
 }
 
 /// The operator token kept in `data_dir`: read it, or create it (readable by the owner

@@ -5,10 +5,8 @@
 //! Decisions come back as contract types; checking them is [`crate::envelope`]'s job.
 
 use crate::contract::{self as c, DecisionRequest};
-use crate::history::{CustomerHistory, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS};
+use crate::history::{CustomerHistory, DAY_MS, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS};
 use crate::world::types as w;
-
-const DAY_MS: i64 = 86_400_000;
 
 /// The WIT claim for `request`.
 pub fn claim(request: &DecisionRequest) -> w::Claim {

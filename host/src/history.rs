@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::{ClaimKind, Outcome, Timestamp};
 
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// How far back the earlier claims reach, in days.
 pub const HISTORY_WINDOW_DAYS: i64 = 365;
 /// The most earlier claims a policy is given (the newest).

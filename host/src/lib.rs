@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod contract;
 pub mod convert;
 pub mod decide;
+pub mod digest;
 pub mod engine;
 pub mod envelope;
 pub mod history;

@@ -721,11 +721,7 @@ fn idempotency_key_for(
 /// SHA-256 of the request in canonical form (field order fixed by the type), so that
 /// whitespace or key order does not make a replay look like a conflict.
 fn request_hash(request: &DecisionRequest) -> String {
-    let canonical = serde_json::to_vec(request).unwrap_or_default();
-    Sha256::digest(&canonical)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::sha256_hex(&serde_json::to_vec(request).unwrap_or_default())
 }
 
 fn replay(

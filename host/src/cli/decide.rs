@@ -113,9 +113,8 @@ fn local_decision_id(body: &[u8], module: &ModuleDigest, settings: &str) -> Stri
     let mut input = body.to_vec();
     input.extend_from_slice(module.as_str().as_bytes());
     input.extend_from_slice(settings.as_bytes());
-    let digest = ModuleDigest::of(&input);
-    let hex = digest.as_str().trim_start_matches("sha256:");
-    format!("d-local-{}", hex.get(..16).unwrap_or(hex))
+    let hex = arbiter::digest::sha256_hex(&input);
+    format!("d-local-{}", hex.get(..16).unwrap_or(&hex))
 }
 
 /// The decision in words, for a person at a terminal.

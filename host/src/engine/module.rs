@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{ResourceLimiter, Store, Trap};
 
@@ -23,9 +22,7 @@ pub struct ModuleDigest(String);
 impl ModuleDigest {
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
-        let digest = Sha256::digest(bytes);
-        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-        Self(format!("sha256:{hex}"))
+        Self(format!("sha256:{}", crate::digest::sha256_hex(bytes)))
     }
 
     pub fn as_str(&self) -> &str {

@@ -7,11 +7,9 @@ use sqlx::Row;
 use super::{Ledger, LedgerError, parse_label};
 use crate::contract::{DecisionRequest, Timestamp};
 use crate::history::{
-    CustomerHistory, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS, MoneyGiven, PastClaim, PhotoHistory,
-    Spending,
+    CustomerHistory, DAY_MS, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS, MoneyGiven, PastClaim,
+    PhotoHistory, Spending,
 };
-
-const DAY_MS: i64 = 86_400_000;
 
 impl Ledger {
     /// The history of `request`'s customer as of `request.now`, never counting the

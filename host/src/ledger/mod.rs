@@ -100,6 +100,16 @@ impl Ledger {
     }
 }
 
+/// A count or version as SQL's BIGINT, saturating.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// A BIGINT back as a count or version; a negative one (never written) reads as 0.
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
 /// The JSON name of a contract enum value (`compensate`, `short_shipment`).
 pub(crate) fn label<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)

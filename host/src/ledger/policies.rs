@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use sqlx::Row;
 
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, to_i64, to_u64};
 
 /// A module as stored (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -60,14 +60,6 @@ pub struct AuditEntry {
     pub action: String,
     pub subject: String,
     pub detail: serde_json::Value,
-}
-
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
 }
 
 fn default_version() -> PolicyVersion {

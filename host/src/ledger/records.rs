@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Ledger, LedgerError, label};
+use super::{Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
 use crate::envelope::Guardrails;
 use crate::history::CustomerHistory;
@@ -88,14 +88,6 @@ pub struct TokenRecord {
     pub role: String,
     pub shop_id: Option<String>,
     pub label: String,
-}
-
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
 }
 
 impl Ledger {
