@@ -5,7 +5,7 @@ use crate::contract::{
     Action, DecisionRequest, DecisionResponse, PolicyMode, PolicyRef, Reason, Risk,
 };
 use crate::convert;
-use crate::engine::{CompensationModule, FraudModule, GuestFailure};
+use crate::engine::{CompensationModule, FraudModule, GuestFailure, GuestFailureKind};
 use crate::envelope::{self, Draft, Guardrails, Violation};
 use crate::history::CustomerHistory;
 use crate::world::types as w;
@@ -26,6 +26,9 @@ pub struct ShopPolicy<'a> {
     /// What decides when the shop's module fails: none sends the claim to office staff
     /// (`fail_closed`); a module and settings answer instead (the platform's default).
     pub fallback: Option<Fallback<'a>>,
+    /// Set when the shop's module is suspended (it kept exhausting its limits): it is
+    /// not called, and the failure policy answers at once. Says why, for the record.
+    pub suspended: Option<&'a str>,
 }
 
 /// The policy that answers when the shop's module fails.
@@ -47,6 +50,9 @@ pub struct Decided {
     pub failure: Option<GuestFailure>,
     /// Whether the fallback policy answered instead of the shop's module.
     pub fell_back: bool,
+    /// Whether the shop's module was called: not when the fraud screen decided, nor
+    /// while the module is suspended.
+    pub shop_module_called: bool,
 }
 
 /// Decides `request` with `policy`, given the customer's `history`.
@@ -65,13 +71,16 @@ pub fn decide(
         .assess(&claim, &history, policy.fraud_settings, policy.settings)
         .map_err(Failure::Guest)
         .and_then(|answer| match answer {
-            Ok(assessment) => envelope::check_assessment(&assessment, request)
-                .map(|()| assessment)
-                .map_err(|violation| Failure::violation(policy.fraud, violation)),
+            Ok(assessment) => {
+                envelope::check_assessment(&assessment, request, &policy.fraud.limits().output)
+                    .map(|()| assessment)
+                    .map_err(|violation| Failure::violation(policy.fraud, violation))
+            }
             Err(error) => Err(Failure::Declined(policy_error_text(&error))),
         });
 
     let mut fell_back = false;
+    let mut shop_module_called = false;
     let (risk, signals, draft, extra_actions, failure) = match assessment {
         Ok(assessment) => {
             let risk = convert::risk(assessment.risk);
@@ -88,9 +97,10 @@ pub fn decide(
             let (draft, failure) = match &assessment.platform_decision {
                 Some(decision) => (Draft::from_module(decision), None),
                 None => {
-                    let (draft, failure, fallback_answered) =
-                        run_policy(policy, &claim, &history, request);
-                    fell_back = fallback_answered;
+                    let run = run_policy(policy, &claim, &history, request);
+                    fell_back = run.fell_back;
+                    shop_module_called = run.called;
+                    let (draft, failure) = (run.draft, run.failure);
                     (draft, failure)
                 }
             };
@@ -157,6 +167,7 @@ pub fn decide(
         history,
         failure,
         fell_back,
+        shop_module_called,
     }
 }
 
@@ -172,29 +183,48 @@ fn ask(
         .decide(claim, history, settings)
         .map_err(Failure::Guest)
         .and_then(|answer| match answer {
-            Ok(decision) => envelope::check_decision(&decision, request)
+            Ok(decision) => envelope::check_decision(&decision, request, &module.limits().output)
                 .map(|()| decision)
                 .map_err(|violation| Failure::violation(module, violation)),
             Err(error) => Err(Failure::Declined(policy_error_text(&error))),
         })
 }
 
+/// What asking the shop's policy came to.
+struct PolicyRun {
+    draft: Draft,
+    /// The shop's module's failure, when it had one.
+    failure: Option<GuestFailure>,
+    /// Whether the platform's default answered instead.
+    fell_back: bool,
+    /// Whether the shop's module was called (it is not while suspended).
+    called: bool,
+}
+
 /// Asks the shop's policy. A refusal sends the claim to office staff; a failure too,
-/// unless the shop falls back to the platform's default, which then answers. Returns
-/// the draft, the failure, and whether the fallback answered.
+/// unless the shop falls back to the platform's default, which then answers.
 fn run_policy(
     policy: ShopPolicy<'_>,
     claim: &w::Claim,
     history: &w::History,
     request: &DecisionRequest,
-) -> (Draft, Option<GuestFailure>, bool) {
-    match ask(
-        policy.compensation,
-        policy.settings,
-        claim,
-        history,
-        request,
-    ) {
+) -> PolicyRun {
+    let called = policy.suspended.is_none();
+    let answer = match policy.suspended {
+        Some(why) => Err(Failure::Guest(GuestFailure {
+            module: policy.compensation.digest().clone(),
+            kind: GuestFailureKind::ModuleSuspended,
+            detail: why.to_owned(),
+        })),
+        None => ask(
+            policy.compensation,
+            policy.settings,
+            claim,
+            history,
+            request,
+        ),
+    };
+    let (draft, failure, fell_back) = match answer {
         Ok(decision) => (Draft::from_module(&decision), None, false),
         Err(Failure::Declined(text)) => (
             Draft::escalate(
@@ -206,26 +236,37 @@ fn run_policy(
         ),
         Err(failure) => {
             let summary = failure.summary();
-            if let Some(fallback) = policy.fallback
-                && let Ok(decision) =
-                    ask(fallback.module, fallback.settings, claim, history, request)
-            {
-                let mut draft = Draft::from_module(&decision);
-                draft.reasons.push(Reason::new(
-                    "E0",
-                    format!(
-                        "the shop's policy {} gave no usable answer ({summary}); the platform's default policy decided",
-                        policy.compensation.digest()
-                    ),
-                ));
-                return (draft, failure.into_guest(), true);
+            match policy.fallback.and_then(|fallback| {
+                ask(fallback.module, fallback.settings, claim, history, request).ok()
+            }) {
+                Some(decision) => {
+                    let mut draft = Draft::from_module(&decision);
+                    draft.reasons.push(Reason::new(
+                        "E0",
+                        format!(
+                            "the shop's policy {} gave no usable answer ({summary}); the platform's default policy decided",
+                            policy.compensation.digest()
+                        ),
+                    ));
+                    (draft, failure.into_guest(), true)
+                }
+                None => {
+                    let draft = Draft::escalate(
+                        "E0",
+                        format!(
+                            "the shop's policy gave no usable answer ({summary}); office staff decide"
+                        ),
+                    );
+                    (draft, failure.into_guest(), false)
+                }
             }
-            let draft = Draft::escalate(
-                "E0",
-                format!("the shop's policy gave no usable answer ({summary}); office staff decide"),
-            );
-            (draft, failure.into_guest(), false)
         }
+    };
+    PolicyRun {
+        draft,
+        failure,
+        fell_back,
+        called,
     }
 }
 

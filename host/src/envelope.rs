@@ -7,16 +7,10 @@
 //! never fails a request: it downgrades the decision to office staff and says why.
 
 use crate::contract::{self as c, Action, DecisionRequest, MAX_AMOUNT, Outcome, Reason, Risk};
-use crate::engine::GuestFailureKind;
+use crate::engine::{GuestFailureKind, OutputLimits};
 use crate::history::Spending;
 use crate::world::types as w;
 
-/// The most actions a module may return in one decision.
-pub const MAX_ACTIONS: usize = 32;
-/// The most reasons (or fraud signals) a module may return.
-pub const MAX_REASONS: usize = 32;
-/// The longest text (reason, note, evidence request) a module may return, in bytes.
-pub const MAX_TEXT_BYTES: usize = 2_000;
 /// The longest rule id, in bytes.
 pub const MAX_RULE_BYTES: usize = 64;
 /// The furthest a module may set the next step, in days.
@@ -100,9 +94,13 @@ impl Violation {
     }
 }
 
-/// Checks every value of a module's decision for `request`.
-pub fn check_decision(decision: &w::Decision, request: &DecisionRequest) -> Result<(), Violation> {
-    check_actions(&decision.actions, request)?;
+/// Checks every value of a module's decision for `request`, its size against `caps`.
+pub fn check_decision(
+    decision: &w::Decision,
+    request: &DecisionRequest,
+    caps: &OutputLimits,
+) -> Result<(), Violation> {
+    check_actions(&decision.actions, request, caps)?;
     if decision.reasons.is_empty() {
         return Err(Violation::invalid("the decision gives no reason"));
     }
@@ -112,6 +110,7 @@ pub fn check_decision(decision: &w::Decision, request: &DecisionRequest) -> Resu
             .iter()
             .map(|reason| (reason.rule.as_str(), reason.text.as_str())),
         decision.reasons.len(),
+        caps,
     )?;
     if let Some(days) = decision.eta_days
         && days > MAX_ETA_DAYS
@@ -145,10 +144,11 @@ pub fn check_decision(decision: &w::Decision, request: &DecisionRequest) -> Resu
     Ok(())
 }
 
-/// Checks a fraud screen's assessment for `request`.
+/// Checks a fraud screen's assessment for `request`, its size against `caps`.
 pub fn check_assessment(
     assessment: &w::Assessment,
     request: &DecisionRequest,
+    caps: &OutputLimits,
 ) -> Result<(), Violation> {
     check_reasons(
         assessment
@@ -156,24 +156,30 @@ pub fn check_assessment(
             .iter()
             .map(|signal| (signal.rule.as_str(), signal.text.as_str())),
         assessment.signals.len(),
+        caps,
     )?;
-    check_actions(&assessment.extra_actions, request)?;
+    check_actions(&assessment.extra_actions, request, caps)?;
     if assessment.extra_actions.iter().any(is_compensation) {
         return Err(Violation::invalid(
             "the fraud screen may not add compensation",
         ));
     }
     if let Some(decision) = &assessment.platform_decision {
-        check_decision(decision, request)?;
+        check_decision(decision, request, caps)?;
     }
     Ok(())
 }
 
-fn check_actions(actions: &[w::Action], request: &DecisionRequest) -> Result<(), Violation> {
-    if actions.len() > MAX_ACTIONS {
+fn check_actions(
+    actions: &[w::Action],
+    request: &DecisionRequest,
+    caps: &OutputLimits,
+) -> Result<(), Violation> {
+    if actions.len() > caps.max_actions {
         return Err(Violation::too_large(format!(
-            "{} actions, more than {MAX_ACTIONS}",
-            actions.len()
+            "{} actions, more than {}",
+            actions.len(),
+            caps.max_actions
         )));
     }
     let currency = request.order.currency.as_str();
@@ -189,16 +195,18 @@ fn check_actions(actions: &[w::Action], request: &DecisionRequest) -> Result<(),
                 check_refund_kind(refund.requires_return, request.kind)?;
             }
             w::Action::RequestEvidence(items) => {
-                if items.len() > MAX_REASONS {
+                if items.len() > caps.max_reasons {
                     return Err(Violation::too_large(
                         "request_evidence lists too many items",
                     ));
                 }
                 for item in items {
-                    check_text("request_evidence item", item)?;
+                    check_text("request_evidence item", item, caps)?;
                 }
             }
-            w::Action::Escalate(escalation) => check_text("escalate note", &escalation.note)?,
+            w::Action::Escalate(escalation) => {
+                check_text("escalate note", &escalation.note, caps)?;
+            }
             _ => {}
         }
     }
@@ -239,10 +247,12 @@ fn check_refund_kind(requires_return: bool, kind: c::ClaimKind) -> Result<(), Vi
 fn check_reasons<'a>(
     reasons: impl Iterator<Item = (&'a str, &'a str)>,
     count: usize,
+    caps: &OutputLimits,
 ) -> Result<(), Violation> {
-    if count > MAX_REASONS {
+    if count > caps.max_reasons {
         return Err(Violation::too_large(format!(
-            "{count} reasons, more than {MAX_REASONS}"
+            "{count} reasons, more than {}",
+            caps.max_reasons
         )));
     }
     for (rule, text) in reasons {
@@ -251,16 +261,17 @@ fn check_reasons<'a>(
                 "rule id must be 1 to {MAX_RULE_BYTES} bytes"
             )));
         }
-        check_text("reason", text)?;
+        check_text("reason", text, caps)?;
     }
     Ok(())
 }
 
-fn check_text(what: &str, text: &str) -> Result<(), Violation> {
-    if text.len() > MAX_TEXT_BYTES {
+fn check_text(what: &str, text: &str, caps: &OutputLimits) -> Result<(), Violation> {
+    if text.len() > caps.max_text_bytes {
         return Err(Violation::too_large(format!(
-            "{what} of {} bytes, more than {MAX_TEXT_BYTES}",
-            text.len()
+            "{what} of {} bytes, more than {}",
+            text.len(),
+            caps.max_text_bytes
         )));
     }
     Ok(())
@@ -634,12 +645,13 @@ mod tests {
 
     #[test]
     fn module_decisions_are_checked_value_by_value() {
+        let caps = OutputLimits::default();
         let request = request(459_000, None);
         let good = module_decision(
             vec![w::Action::PromoCode(money(100, "RUB"))],
             w::Outcome::Compensate,
         );
-        assert_eq!(check_decision(&good, &request), Ok(()));
+        assert_eq!(check_decision(&good, &request, &caps), Ok(()));
 
         let invalid = [
             module_decision(
@@ -669,7 +681,7 @@ mod tests {
             },
         ];
         for decision in invalid {
-            let violation = check_decision(&decision, &request).unwrap_err();
+            let violation = check_decision(&decision, &request, &caps).unwrap_err();
             assert_eq!(
                 violation.kind,
                 GuestFailureKind::InvalidDecision,
@@ -678,22 +690,22 @@ mod tests {
         }
 
         let too_many = module_decision(
-            vec![w::Action::FollowUp; MAX_ACTIONS + 1],
+            vec![w::Action::FollowUp; caps.max_actions + 1],
             w::Outcome::Inform,
         );
         assert_eq!(
-            check_decision(&too_many, &request).map_err(|v| v.kind),
+            check_decision(&too_many, &request, &caps).map_err(|v| v.kind),
             Err(GuestFailureKind::OutputTooLarge)
         );
         let long_reason = w::Decision {
             reasons: vec![w::Reason {
                 rule: "R1".into(),
-                text: "x".repeat(MAX_TEXT_BYTES + 1),
+                text: "x".repeat(caps.max_text_bytes + 1),
             }],
             ..good
         };
         assert_eq!(
-            check_decision(&long_reason, &request).map_err(|v| v.kind),
+            check_decision(&long_reason, &request, &caps).map_err(|v| v.kind),
             Err(GuestFailureKind::OutputTooLarge)
         );
     }

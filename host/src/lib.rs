@@ -19,4 +19,5 @@ pub mod ledger;
 pub mod money;
 pub mod registry;
 pub mod service;
+pub mod suspension;
 pub mod world;

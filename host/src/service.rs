@@ -21,6 +21,7 @@ use crate::ledger::{
     Rollout, ShopRollout, ShopSettings, StoredDecision,
 };
 use crate::registry::{Registry, RegistryError, UploadLimits};
+use crate::suspension::Suspensions;
 
 /// The longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
@@ -96,6 +97,7 @@ pub struct Reply {
 pub struct Service {
     registry: Arc<Registry>,
     ledger: Ledger,
+    suspensions: Arc<Suspensions>,
 }
 
 impl Service {
@@ -114,10 +116,12 @@ impl Service {
             ServiceError::Internal(format!("creating {}: {error}", data_dir.display()))
         })?;
         let ledger = Ledger::open(&data_dir.join("arbiter.db")).await?;
+        let suspensions = Arc::new(Suspensions::new(limits.suspension.clone()));
         let registry = Registry::open(data_dir, limits, upload_limits, ledger.clone()).await?;
         Ok(Self {
             registry: Arc::new(registry),
             ledger,
+            suspensions,
         })
     }
 
@@ -257,6 +261,10 @@ impl Service {
 
         let started = Instant::now();
         let (module, version, mode) = resolved.serving.clone();
+        let serving_digest = module.digest().clone();
+        let suspended = self
+            .suspensions
+            .check(&request.shop_id, &serving_digest, started);
         let decided = run_blocking(
             resolved.fraud.clone(),
             resolved.fraud_settings.clone(),
@@ -268,8 +276,18 @@ impl Service {
             request.clone(),
             history.clone(),
             decision_id.clone(),
+            suspended,
         )
         .await?;
+        if decided.shop_module_called {
+            let failure = decided
+                .failure
+                .as_ref()
+                .filter(|failure| failure.module == serving_digest)
+                .map(|failure| failure.kind);
+            self.suspensions
+                .record(&request.shop_id, &serving_digest, failure, Instant::now());
+        }
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
 
         if let Some(failure) = &decided.failure {
@@ -588,8 +606,12 @@ impl Service {
         history: &CustomerHistory,
         decision_id: &str,
     ) {
-        let digest = module.digest().to_string();
+        let module_digest = module.digest().clone();
+        let digest = module_digest.to_string();
         let settings_version = version.version;
+        let suspended = self
+            .suspensions
+            .check(&request.shop_id, &module_digest, Instant::now());
         let shadow = run_blocking(
             fraud.clone(),
             fraud_settings.to_owned(),
@@ -601,8 +623,20 @@ impl Service {
             request.clone(),
             history.clone(),
             decision_id.to_owned(),
+            suspended,
         )
         .await;
+        if let Ok(decided) = &shadow
+            && decided.shop_module_called
+        {
+            let failure = decided
+                .failure
+                .as_ref()
+                .filter(|failure| failure.module == module_digest)
+                .map(|failure| failure.kind);
+            self.suspensions
+                .record(&request.shop_id, &module_digest, failure, Instant::now());
+        }
         let recorded = match shadow {
             Ok(decided) => {
                 let response = serde_json::to_string(&decided.response).unwrap_or_default();
@@ -641,6 +675,7 @@ async fn run_blocking(
     request: DecisionRequest,
     history: CustomerHistory,
     decision_id: String,
+    suspended: Option<String>,
 ) -> Result<Decided, ServiceError> {
     tokio::task::spawn_blocking(move || {
         let fallback = fallback
@@ -655,6 +690,7 @@ async fn run_blocking(
             mode,
             guardrails,
             fallback,
+            suspended: suspended.as_deref(),
         };
         decide(policy, &request, &history, decision_id)
     })

@@ -41,6 +41,7 @@ fn shop<'a>(
         mode: PolicyMode::Active,
         guardrails: Default::default(),
         fallback: None,
+        suspended: None,
     }
 }
 
@@ -207,6 +208,7 @@ fn a_seller_module_replaces_the_rules() -> anyhow::Result<()> {
         mode: PolicyMode::Active,
         guardrails: Default::default(),
         fallback: None,
+        suspended: None,
     };
     let decided = decide(policy, &request, &CustomerHistory::default(), "d-1".into());
     assert_eq!(decided.response.outcome, Outcome::Compensate);
@@ -268,9 +270,18 @@ fn a_policy_that_never_returns_is_stopped_at_its_deadline() -> anyhow::Result<()
     let took = started.elapsed();
     assert_eq!(failure.kind, GuestFailureKind::GuestTimeout);
     assert_eq!(&failure.module, spinner.digest());
-    // Loose on purpose: the exact overrun is measured in the benchmark.
-    assert!(took >= Duration::from_millis(19), "stopped early: {took:?}");
-    assert!(took < Duration::from_secs(2), "stopped late: {took:?}");
+    // Stopped within its deadline plus one epoch tick, asserted loosely (a busy test
+    // machine may not schedule the thread at once): `bench/run` measures the overrun.
+    let limits = engine.limits();
+    assert!(
+        took >= limits.deadline - limits.epoch_tick,
+        "stopped early: {took:?}"
+    );
+    let slack = Duration::from_millis(250);
+    assert!(
+        took < limits.deadline + limits.epoch_tick + slack,
+        "stopped late: {took:?}"
+    );
 
     // Through the pipeline the claim goes to office staff and the failure is named.
     let policy = shop(&fraud, &spinner, "{}", 0);

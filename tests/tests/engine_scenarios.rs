@@ -38,6 +38,7 @@ fn every_scenario_decides_as_expected() -> anyhow::Result<()> {
                 mode: PolicyMode::Active,
                 guardrails: Default::default(),
                 fallback: None,
+                suspended: None,
             };
             let decided = decide(policy, &request, &history, format!("d-{index}"));
             if let Err(problem) = check(&decided.response, &step.expect) {

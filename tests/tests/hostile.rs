@@ -31,6 +31,7 @@ fn shop<'a>(
         mode: PolicyMode::Active,
         guardrails: Default::default(),
         fallback: None,
+        suspended: None,
     }
 }
 

@@ -80,6 +80,7 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
         mode: PolicyMode::Active,
         guardrails: Default::default(),
         fallback: None,
+        suspended: None,
     };
     let decided = decide(shop, &request, &history, decision_id);
 

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one module per command.
 
 mod decide;
+mod limits;
 mod module;
 mod policy;
 mod remote;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use arbiter::access::{Access, operator_token_file};
 use arbiter::api::{AppState, router};
-use arbiter::engine::Limits;
 use arbiter::service::Service;
+
+use super::limits::LimitsArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -22,6 +23,8 @@ pub struct ServeArgs {
     /// in the data dir (owner-readable only) and printed once.
     #[arg(long, env = "ARBITER_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
+    #[command(flatten)]
+    limits: LimitsArgs,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -59,7 +62,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
 
-    let service = Service::open(&args.data, Limits::default())
+    let limits = args.limits.limits();
+    tracing::info!(?limits, "policy calls run under these limits");
+    let service = Service::open_with(&args.data, limits, args.limits.upload_limits())
         .await
         .context("opening the service")?;
     let access = Access::new(&operator_token, service.ledger().clone());

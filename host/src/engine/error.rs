@@ -69,9 +69,18 @@ pub enum GuestFailureKind {
     InvalidDecision,
     /// The guest returned more than the host accepts.
     OutputTooLarge,
+    /// The module was not called: it ran out of time or memory too often in a row, and
+    /// is suspended for a while (see `SuspensionPolicy`).
+    ModuleSuspended,
 }
 
 impl GuestFailureKind {
+    /// Whether the failure used up a limit (time or memory), which costs the host a
+    /// whole deadline or a large allocation every time; repeated, these suspend.
+    pub fn exhausts_limits(self) -> bool {
+        matches!(self, Self::GuestTimeout | Self::GuestMemoryLimit)
+    }
+
     /// The stable code of this kind (`guest_timeout`, ...).
     pub fn code(self) -> &'static str {
         match self {
@@ -81,6 +90,7 @@ impl GuestFailureKind {
             Self::GuestTrap => "guest_trap",
             Self::InvalidDecision => "invalid_decision",
             Self::OutputTooLarge => "output_too_large",
+            Self::ModuleSuspended => "module_suspended",
         }
     }
 }

@@ -11,7 +11,7 @@ mod limits;
 mod module;
 
 pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
-pub use limits::Limits;
+pub use limits::{Limits, OutputLimits, SuspensionPolicy};
 pub use module::{CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact};
 
 use std::sync::Arc;

@@ -141,6 +141,11 @@ macro_rules! module_accessors {
         pub fn settings_schema(&self) -> &str {
             &self.0.settings_schema
         }
+
+        /// The limits the module's calls run under.
+        pub fn limits(&self) -> &super::Limits {
+            self.0.engine.limits()
+        }
     };
 }
 
