@@ -53,6 +53,8 @@ pub struct Decided {
     /// Whether the shop's module was called: not when the fraud screen decided, nor
     /// while the module is suspended.
     pub shop_module_called: bool,
+    /// What the shop's module wrote to stdout and stderr (capped), if anything.
+    pub guest_output: Option<String>,
 }
 
 /// Decides `request` with `policy`, given the customer's `history`.
@@ -81,6 +83,7 @@ pub fn decide(
 
     let mut fell_back = false;
     let mut shop_module_called = false;
+    let mut guest_output = None;
     let (risk, signals, draft, extra_actions, failure) = match assessment {
         Ok(assessment) => {
             let risk = convert::risk(assessment.risk);
@@ -100,6 +103,7 @@ pub fn decide(
                     let run = run_policy(policy, &claim, &history, request);
                     fell_back = run.fell_back;
                     shop_module_called = run.called;
+                    guest_output = run.output;
                     let (draft, failure) = (run.draft, run.failure);
                     (draft, failure)
                 }
@@ -168,26 +172,29 @@ pub fn decide(
         failure,
         fell_back,
         shop_module_called,
+        guest_output,
     }
 }
 
-/// Asks `module` and checks its answer.
+/// Asks `module` and checks its answer; also gives what the module wrote meanwhile.
 fn ask(
     module: &CompensationModule,
     settings: &str,
     claim: &w::Claim,
     history: &w::History,
     request: &DecisionRequest,
-) -> Result<w::Decision, Failure> {
-    module
-        .decide(claim, history, settings)
+) -> (Result<w::Decision, Failure>, Option<String>) {
+    let called = module.decide_capturing(claim, history, settings);
+    let answer = called
+        .result
         .map_err(Failure::Guest)
         .and_then(|answer| match answer {
             Ok(decision) => envelope::check_decision(&decision, request, &module.limits().output)
                 .map(|()| decision)
                 .map_err(|violation| Failure::violation(module, violation)),
             Err(error) => Err(Failure::Declined(policy_error_text(&error))),
-        })
+        });
+    (answer, called.output)
 }
 
 /// What asking the shop's policy came to.
@@ -199,6 +206,8 @@ struct PolicyRun {
     fell_back: bool,
     /// Whether the shop's module was called (it is not while suspended).
     called: bool,
+    /// What the shop's module wrote to stdout and stderr.
+    output: Option<String>,
 }
 
 /// Asks the shop's policy. A refusal sends the claim to office staff; a failure too,
@@ -210,12 +219,15 @@ fn run_policy(
     request: &DecisionRequest,
 ) -> PolicyRun {
     let called = policy.suspended.is_none();
-    let answer = match policy.suspended {
-        Some(why) => Err(Failure::Guest(GuestFailure {
-            module: policy.compensation.digest().clone(),
-            kind: GuestFailureKind::ModuleSuspended,
-            detail: why.to_owned(),
-        })),
+    let (answer, output) = match policy.suspended {
+        Some(why) => (
+            Err(Failure::Guest(GuestFailure {
+                module: policy.compensation.digest().clone(),
+                kind: GuestFailureKind::ModuleSuspended,
+                detail: why.to_owned(),
+            })),
+            None,
+        ),
         None => ask(
             policy.compensation,
             policy.settings,
@@ -237,7 +249,9 @@ fn run_policy(
         Err(failure) => {
             let summary = failure.summary();
             match policy.fallback.and_then(|fallback| {
-                ask(fallback.module, fallback.settings, claim, history, request).ok()
+                ask(fallback.module, fallback.settings, claim, history, request)
+                    .0
+                    .ok()
             }) {
                 Some(decision) => {
                     let mut draft = Draft::from_module(&decision);
@@ -267,6 +281,7 @@ fn run_policy(
         failure,
         fell_back,
         called,
+        output,
     }
 }
 

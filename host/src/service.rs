@@ -316,6 +316,11 @@ impl Service {
                 fraud_module_digest: resolved.fraud.digest().as_str(),
                 fraud_settings_json: &resolved.fraud_settings,
                 signals: &decided.signals,
+                guest_output: decided.guest_output.as_deref(),
+                failure_detail: decided
+                    .failure
+                    .as_ref()
+                    .map(|failure| failure.detail.as_str()),
                 latency_us,
                 decided_at_ms: now_ms(),
             })

@@ -110,9 +110,9 @@ async fn each_refused_upload_has_its_own_code_and_message() -> anyhow::Result<()
         ),
         (
             "an import beside the contract's exports",
-            wat(r#"(component (import "wasi:cli/environment@0.2.0" (instance)))"#),
+            wat(r#"(component (import "wasi:random/random@0.2.0" (instance)))"#),
             "forbidden_imports",
-            "wasi:cli/environment@0.2.0",
+            "wasi:random/random@0.2.0",
         ),
     ];
     for (name, bytes, code, says) in cases {

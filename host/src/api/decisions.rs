@@ -88,6 +88,8 @@ pub(super) async fn explain(
         },
         "shadow": shadow,
         "failure": stored.failure,
+        "failure_detail": stored.failure_detail,
+        "guest_output": stored.guest_output,
         "latency_us": stored.latency_us,
         "decided_at": crate::contract::Timestamp::from_unix_millis(stored.decided_at_ms)
             .map(|at| at.to_string()),

@@ -2,22 +2,25 @@
 //! once, and runs every call in a fresh, limited `Store`.
 //!
 //! Guests get nothing from the host: no files, network, environment, clock or
-//! randomness (the linker defines no imports at all), so a call is a pure function of
-//! its arguments. Each call has a wall-clock deadline (epoch interruption), a memory cap
+//! randomness, so a call is a pure function of its arguments. The one exception is
+//! output: a guest built for WASI may write to stdout and stderr, which are captured
+//! (capped) and kept with the call ([`output`]). Each call has a wall-clock deadline (epoch interruption), a memory cap
 //! and a stack cap; a guest that breaks one is a [`GuestFailure`], never a panic.
 
 mod error;
 mod limits;
 mod module;
+mod output;
 
 pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 pub use limits::{Limits, OutputLimits, SuspensionPolicy};
-pub use module::{CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact};
+pub use module::{Called, CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact};
 
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use wasmtime::component::Linker;
 use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 /// A configured wasmtime engine with its epoch ticker. Cheap to clone.
@@ -29,6 +32,9 @@ pub struct Engine {
 struct EngineInner {
     wasmtime: wasmtime::Engine,
     limits: Limits,
+    /// Defines the WASI interfaces; the import check lets a guest use only stdout and
+    /// stderr (and the streams and empty stdin and environment they come with).
+    linker: Linker<module::CallState>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -59,9 +65,16 @@ impl Engine {
 
         let wasmtime = wasmtime::Engine::new(&config)
             .map_err(|error| LoadError::Engine(format!("{error:#}")))?;
+        let mut linker = Linker::new(&wasmtime);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|error| LoadError::Engine(format!("linking WASI: {error:#}")))?;
         spawn_epoch_ticker(&wasmtime, limits.epoch_tick)?;
         Ok(Self {
-            inner: Arc::new(EngineInner { wasmtime, limits }),
+            inner: Arc::new(EngineInner {
+                wasmtime,
+                limits,
+                linker,
+            }),
         })
     }
 
@@ -72,6 +85,10 @@ impl Engine {
 
     pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
         &self.inner.wasmtime
+    }
+
+    fn linker(&self) -> &Linker<module::CallState> {
+        &self.inner.linker
     }
 
     /// Compiles a component to this engine's native artifact, for the on-disk cache.

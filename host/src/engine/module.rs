@@ -4,9 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::component::{Component, InstancePre};
 use wasmtime::{ResourceLimiter, Store, Trap};
 
+use super::output::CallWasi;
 use super::{Engine, GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 use crate::world::compensation::CompensationPolicyPre;
 use crate::world::fraud::FraudScreenPre;
@@ -74,6 +75,16 @@ struct Loaded<Pre> {
     pre: Pre,
     metadata: ModuleMetadata,
     settings_schema: String,
+    /// Whether the module imports WASI (for its stdout and stderr): its calls then get
+    /// a WASI context and their output is captured.
+    uses_wasi: bool,
+}
+
+/// A call's result, and what the guest wrote to stdout and stderr meanwhile (capped).
+#[derive(Debug)]
+pub struct Called<T> {
+    pub result: Result<T, GuestFailure>,
+    pub output: Option<String>,
 }
 
 impl<Pre> Loaded<Pre> {
@@ -91,18 +102,20 @@ impl<Pre> Loaded<Pre> {
             Source::Bytes(bytes) => (ModuleDigest::of(bytes), compile(engine, bytes)?),
             Source::Artifact(digest, artifact) => (digest, deserialize(engine, artifact)?),
         };
-        let pre =
-            bind(pre_instantiate(engine, &component)?).map_err(|error| LoadError::WrongWorld {
-                world,
-                detail: format!("{error:#}"),
-            })?;
-        let (metadata, settings_schema) = call(engine, &digest, |store| describe(&pre, store))?;
+        let (instance_pre, uses_wasi) = pre_instantiate(engine, &component)?;
+        let pre = bind(instance_pre).map_err(|error| LoadError::WrongWorld {
+            world,
+            detail: format!("{error:#}"),
+        })?;
+        let (metadata, settings_schema) =
+            call(engine, &digest, uses_wasi, |store| describe(&pre, store)).result?;
         Ok(Self {
             digest,
             engine: engine.clone(),
             pre,
             metadata,
             settings_schema,
+            uses_wasi,
         })
     }
 
@@ -110,8 +123,10 @@ impl<Pre> Loaded<Pre> {
     fn call<T>(
         &self,
         body: impl FnOnce(&Pre, &mut Store<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<T, GuestFailure> {
-        call(&self.engine, &self.digest, |store| body(&self.pre, store))
+    ) -> Called<T> {
+        call(&self.engine, &self.digest, self.uses_wasi, |store| {
+            body(&self.pre, store)
+        })
     }
 }
 
@@ -183,6 +198,16 @@ impl CompensationModule {
         history: &History,
         settings: &str,
     ) -> Result<Result<Decision, PolicyError>, GuestFailure> {
+        self.decide_capturing(claim, history, settings).result
+    }
+
+    /// Like [`Self::decide`], with what the guest wrote to stdout and stderr.
+    pub fn decide_capturing(
+        &self,
+        claim: &Claim,
+        history: &History,
+        settings: &str,
+    ) -> Called<Result<Decision, PolicyError>> {
         self.0.call(|pre, store| {
             let policy = pre.instantiate(&mut *store)?;
             policy.call_decide(&mut *store, claim, history, settings)
@@ -194,10 +219,12 @@ impl CompensationModule {
         &self,
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
-        self.0.call(|pre, store| {
-            let policy = pre.instantiate(&mut *store)?;
-            policy.call_validate_settings(&mut *store, settings)
-        })
+        self.0
+            .call(|pre, store| {
+                let policy = pre.instantiate(&mut *store)?;
+                policy.call_validate_settings(&mut *store, settings)
+            })
+            .result
     }
 
     module_accessors!();
@@ -238,10 +265,12 @@ impl FraudModule {
         settings: &str,
         shop_settings: &str,
     ) -> Result<Result<Assessment, PolicyError>, GuestFailure> {
-        self.0.call(|pre, store| {
-            let screen = pre.instantiate(&mut *store)?;
-            screen.call_assess(&mut *store, claim, history, settings, shop_settings)
-        })
+        self.0
+            .call(|pre, store| {
+                let screen = pre.instantiate(&mut *store)?;
+                screen.call_assess(&mut *store, claim, history, settings, shop_settings)
+            })
+            .result
     }
 
     /// Asks the module whether `settings` are acceptable.
@@ -249,18 +278,31 @@ impl FraudModule {
         &self,
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
-        self.0.call(|pre, store| {
-            let screen = pre.instantiate(&mut *store)?;
-            screen.call_validate_settings(&mut *store, settings)
-        })
+        self.0
+            .call(|pre, store| {
+                let screen = pre.instantiate(&mut *store)?;
+                screen.call_validate_settings(&mut *store, settings)
+            })
+            .result
     }
 
     module_accessors!();
 }
 
-/// Per-call state: only the limiter. Nothing survives a call.
+/// Per-call state: the limiter, and for WASI guests their captured output. Nothing
+/// survives a call.
 pub struct CallState {
     limiter: CallLimiter,
+    wasi: Option<CallWasi>,
+    output_cap: usize,
+}
+
+impl CallState {
+    /// The call's WASI context, made on first use.
+    pub(super) fn wasi(&mut self) -> &mut CallWasi {
+        let cap = self.output_cap;
+        self.wasi.get_or_insert_with(|| CallWasi::new(cap))
+    }
 }
 
 struct CallLimiter {
@@ -296,8 +338,25 @@ impl ResourceLimiter for CallLimiter {
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// Imports a policy may have: the contract's types-only interface, which carries no
-/// functions and so gives a guest nothing to call.
-const ALLOWED_IMPORTS: &[&str] = &["arbiter:policy/types@"];
+/// functions, and what a guest built for WASI imports to print: the streams, stdout and
+/// stderr (captured), and stdin, environment, exit and the terminal queries, all empty.
+/// No files, sockets, clocks or randomness.
+const ALLOWED_IMPORTS: &[&str] = &[
+    "arbiter:policy/types@",
+    "wasi:io/error@0.2.",
+    "wasi:io/poll@0.2.",
+    "wasi:io/streams@0.2.",
+    "wasi:cli/stdout@0.2.",
+    "wasi:cli/stderr@0.2.",
+    "wasi:cli/stdin@0.2.",
+    "wasi:cli/environment@0.2.",
+    "wasi:cli/exit@0.2.",
+    "wasi:cli/terminal-input@0.2.",
+    "wasi:cli/terminal-output@0.2.",
+    "wasi:cli/terminal-stdin@0.2.",
+    "wasi:cli/terminal-stdout@0.2.",
+    "wasi:cli/terminal-stderr@0.2.",
+];
 
 /// Compiles `bytes` as a component.
 fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, LoadError> {
@@ -324,16 +383,20 @@ fn deserialize(engine: &Engine, artifact: &TrustedArtifact) -> Result<Component,
     })
 }
 
-/// Pre-instantiates `component` against a linker that provides nothing, after
-/// refusing any import but the contract's types.
+/// Pre-instantiates `component`, after refusing any import but those allowed. Says
+/// whether it imports WASI.
 fn pre_instantiate(
     engine: &Engine,
     component: &Component,
-) -> Result<InstancePre<CallState>, LoadError> {
-    let forbidden: Vec<String> = component
-        .component_type()
+) -> Result<(InstancePre<CallState>, bool), LoadError> {
+    let component_type = component.component_type();
+    let imports: Vec<&str> = component_type
         .imports(engine.wasmtime())
         .map(|(name, _)| name)
+        .collect();
+    let uses_wasi = imports.iter().any(|name| name.starts_with("wasi:"));
+    let forbidden: Vec<String> = imports
+        .into_iter()
         .filter(|name| {
             !ALLOWED_IMPORTS
                 .iter()
@@ -347,9 +410,10 @@ fn pre_instantiate(
             forbidden.join(", ")
         )));
     }
-    let linker = Linker::<CallState>::new(engine.wasmtime());
-    linker
+    engine
+        .linker()
         .instantiate_pre(component)
+        .map(|pre| (pre, uses_wasi))
         .map_err(|error| LoadError::ForbiddenImports(format!("{error:#}")))
 }
 
@@ -379,13 +443,16 @@ pub(super) fn sniff_component(bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Runs `body` in a fresh store under the engine's limits and classifies a failure.
+/// Runs `body` in a fresh store under the engine's limits, classifies a failure and
+/// collects what a WASI guest wrote.
 fn call<T>(
     engine: &Engine,
     digest: &ModuleDigest,
+    uses_wasi: bool,
     body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
-) -> Result<T, GuestFailure> {
+) -> Called<T> {
     let limits = engine.limits();
+    let output_cap = limits.output.guest_output_bytes;
     let mut store = Store::new(
         engine.wasmtime(),
         CallState {
@@ -393,11 +460,13 @@ fn call<T>(
                 memory_bytes: limits.memory_bytes,
                 hit_memory_limit: false,
             },
+            wasi: uses_wasi.then(|| CallWasi::new(output_cap)),
+            output_cap,
         },
     );
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(limits.deadline_ticks());
-    body(&mut store).map_err(|error| {
+    let result = body(&mut store).map_err(|error| {
         let kind = if store.data().limiter.hit_memory_limit {
             GuestFailureKind::GuestMemoryLimit
         } else {
@@ -412,7 +481,9 @@ fn call<T>(
             kind,
             detail: format!("{error:#}"),
         }
-    })
+    });
+    let output = store.data().wasi.as_ref().and_then(CallWasi::output);
+    Called { result, output }
 }
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub struct DecisionRecord<'a> {
     pub fraud_module_digest: &'a str,
     pub fraud_settings_json: &'a str,
     pub signals: &'a [Reason],
+    /// What the module wrote to stdout and stderr (capped).
+    pub guest_output: Option<&'a str>,
+    /// The detail of the module's failure, when it failed.
+    pub failure_detail: Option<&'a str>,
     pub latency_us: u64,
     pub decided_at_ms: i64,
 }
@@ -53,6 +57,8 @@ pub struct StoredDecision {
     pub module_digest: String,
     pub settings_version: u64,
     pub failure: Option<String>,
+    pub failure_detail: Option<String>,
+    pub guest_output: Option<String>,
     pub latency_us: u64,
     pub decided_at_ms: i64,
     pub request_json: String,
@@ -122,9 +128,9 @@ impl Ledger {
                  shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
                  failure, latency_us, decided_at_ms, request_json, response_json, history_json,
                  signals_json, guardrails_json, settings_json, fraud_module_digest,
-                 fraud_settings_json)
+                 fraud_settings_json, guest_output, failure_detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22, ?23)
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&response.decision_id)
@@ -150,6 +156,8 @@ impl Ledger {
         .bind(record.settings_json)
         .bind(record.fraud_module_digest)
         .bind(record.fraud_settings_json)
+        .bind(record.guest_output)
+        .bind(record.failure_detail)
         .execute(&mut *tx)
         .await?;
 
@@ -220,7 +228,8 @@ impl Ledger {
     /// A decision by id.
     pub async fn decision(&self, decision_id: &str) -> Result<Option<StoredDecision>, LedgerError> {
         let row = sqlx::query(
-            "SELECT decision_id, shop_id, module_digest, settings_version, failure, latency_us,
+            "SELECT decision_id, shop_id, module_digest, settings_version, failure,
+                    failure_detail, guest_output, latency_us,
                     decided_at_ms, request_json, response_json, history_json, signals_json,
                     guardrails_json, settings_json, fraud_module_digest, fraud_settings_json
              FROM decisions WHERE decision_id = ?1",
@@ -235,6 +244,8 @@ impl Ledger {
                 module_digest: row.try_get("module_digest")?,
                 settings_version: to_u64(row.try_get("settings_version")?),
                 failure: row.try_get("failure")?,
+                failure_detail: row.try_get("failure_detail")?,
+                guest_output: row.try_get("guest_output")?,
                 latency_us: to_u64(row.try_get("latency_us")?),
                 decided_at_ms: row.try_get("decided_at_ms")?,
                 request_json: row.try_get("request_json")?,
