@@ -299,3 +299,41 @@ async fn sixteen_concurrent_twins_make_one_decision() -> anyhow::Result<()> {
     assert_eq!(explained.json()?["decision"], replies[0].json()?);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_answered_together_share_commits_and_all_are_kept() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let marketplace = app.marketplace_token().await?;
+    let before = app.service().ledger().commit_stats();
+    let calls: Vec<_> = (0..64)
+        .map(|n| {
+            let router = app.router();
+            let token = marketplace.clone();
+            tokio::spawn(async move {
+                let claim = sample_claim(&format!("gc-c{n}"), "gc-shop", &format!("gc-u{n}"));
+                send(
+                    router,
+                    Method::POST,
+                    "/v1/decisions",
+                    Some(&token),
+                    &[],
+                    json_body(&claim),
+                )
+                .await
+            })
+        })
+        .collect();
+    for call in calls {
+        let reply = call.await??;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    }
+    let after = app.service().ledger().commit_stats();
+    assert_eq!(after.decisions - before.decisions, 64);
+    // Every answered decision is committed; 64 at once need fewer than 64 commits.
+    assert!(
+        after.commits - before.commits < 64,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(app.decision_count().await?, 64);
+    Ok(())
+}

@@ -7,10 +7,12 @@
 //! types so the same store can run on PostgreSQL for several hosts; nothing outside this
 //! module writes SQL.
 
+mod group_commit;
 mod history;
 mod policies;
 mod records;
 
+pub use group_commit::CommitStats;
 pub use policies::{AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
@@ -23,6 +25,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use group_commit::GroupCommit;
+
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -32,6 +36,8 @@ pub enum LedgerError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    #[error("recording decisions: {0}")]
+    Commit(String),
 }
 
 /// The store, shared by all requests. Cheap to clone.
@@ -43,6 +49,7 @@ pub enum LedgerError {
 pub struct Ledger {
     readers: SqlitePool,
     writer: SqlitePool,
+    decisions: GroupCommit,
 }
 
 impl Ledger {
@@ -66,7 +73,12 @@ impl Ledger {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { readers, writer })
+        let decisions = GroupCommit::start(writer.clone());
+        Ok(Self {
+            readers,
+            writer,
+            decisions,
+        })
     }
 
     /// Whether the database answers.
@@ -97,6 +109,17 @@ impl Ledger {
     /// The one connection for writes.
     pub(crate) fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// Writes a decision's rows in the next group commit; `false` if its idempotency key
+    /// was taken.
+    async fn commit(&self, row: records::DecisionRow) -> Result<bool, LedgerError> {
+        self.decisions.commit(row).await
+    }
+
+    /// How many transactions have committed how many decisions since the ledger opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.decisions.stats()
     }
 }
 

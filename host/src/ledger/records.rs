@@ -33,6 +33,187 @@ pub struct DecisionRecord<'a> {
     pub decided_at_ms: i64,
 }
 
+/// A decision as its rows: every value bound, owned, so the group commit can write it
+/// after the caller's borrow ends. Encoding happens on the caller's task.
+#[derive(Debug)]
+pub(super) struct DecisionRow {
+    decision_id: String,
+    idempotency_key: String,
+    request_hash: String,
+    claim_id: String,
+    revision: i64,
+    shop_id: String,
+    customer_id: String,
+    outcome: String,
+    risk: String,
+    module_digest: String,
+    settings_version: i64,
+    mode: String,
+    failure: Option<String>,
+    latency_us: i64,
+    decided_at_ms: i64,
+    request_json: String,
+    response_json: String,
+    history_json: String,
+    signals_json: String,
+    guardrails_json: String,
+    settings_json: String,
+    fraud_module_digest: String,
+    fraud_settings_json: String,
+    guest_output: Option<String>,
+    failure_detail: Option<String>,
+    kind: String,
+    opened_at_ms: i64,
+    now_ms: i64,
+    money_given: i64,
+    currency: String,
+    sorry_coupon_given: bool,
+    photos: Vec<String>,
+}
+
+impl From<DecisionRecord<'_>> for DecisionRow {
+    fn from(record: DecisionRecord<'_>) -> Self {
+        let request = record.request;
+        let response = record.response;
+        let json = |value: &dyn erased_json::Json| value.to_json();
+        Self {
+            decision_id: response.decision_id.clone(),
+            idempotency_key: record.idempotency_key.to_owned(),
+            request_hash: record.request_hash.to_owned(),
+            claim_id: request.claim_id.clone(),
+            revision: i64::from(request.revision),
+            shop_id: request.shop_id.clone(),
+            customer_id: request.customer.customer_id.clone(),
+            outcome: label(&response.outcome),
+            risk: label(&response.risk),
+            module_digest: response.policy.module.clone(),
+            settings_version: to_i64(response.policy.settings_version),
+            mode: label(&response.policy.mode),
+            failure: response.failure.clone(),
+            latency_us: to_i64(record.latency_us),
+            decided_at_ms: record.decided_at_ms,
+            request_json: json(request),
+            response_json: record.response_json.to_owned(),
+            history_json: json(record.history),
+            signals_json: json(&record.signals),
+            guardrails_json: json(record.guardrails),
+            settings_json: record.settings_json.to_owned(),
+            fraud_module_digest: record.fraud_module_digest.to_owned(),
+            fraud_settings_json: record.fraud_settings_json.to_owned(),
+            guest_output: record.guest_output.map(str::to_owned),
+            failure_detail: record.failure_detail.map(str::to_owned),
+            kind: label(&request.kind),
+            opened_at_ms: request.opened_at.unix_millis(),
+            now_ms: request.now.unix_millis(),
+            money_given: response
+                .actions
+                .iter()
+                .filter_map(Action::money_amount)
+                .fold(0, i64::saturating_add),
+            currency: request.order.currency.clone(),
+            sorry_coupon_given: response
+                .actions
+                .iter()
+                .any(|action| matches!(action, Action::SorryCoupon { .. })),
+            photos: request
+                .evidence
+                .photos
+                .iter()
+                .map(|photo| photo.sha256.clone())
+                .collect(),
+        }
+    }
+}
+
+impl DecisionRow {
+    /// Writes the decision, the claim's latest state and its photos in `tx`; `false`
+    /// (and nothing written) when the idempotency key is already taken.
+    pub(super) async fn write(&self, tx: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
+                 shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
+                 failure, latency_us, decided_at_ms, request_json, response_json, history_json,
+                 signals_json, guardrails_json, settings_json, fraud_module_digest,
+                 fraud_settings_json, guest_output, failure_detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&self.decision_id)
+        .bind(&self.idempotency_key)
+        .bind(&self.request_hash)
+        .bind(&self.claim_id)
+        .bind(self.revision)
+        .bind(&self.shop_id)
+        .bind(&self.customer_id)
+        .bind(&self.outcome)
+        .bind(&self.risk)
+        .bind(&self.module_digest)
+        .bind(self.settings_version)
+        .bind(&self.mode)
+        .bind(&self.failure)
+        .bind(self.latency_us)
+        .bind(self.decided_at_ms)
+        .bind(&self.request_json)
+        .bind(&self.response_json)
+        .bind(&self.history_json)
+        .bind(&self.signals_json)
+        .bind(&self.guardrails_json)
+        .bind(&self.settings_json)
+        .bind(&self.fraud_module_digest)
+        .bind(&self.fraud_settings_json)
+        .bind(&self.guest_output)
+        .bind(&self.failure_detail)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+
+        sqlx::query(
+            "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
+                 outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (claim_id) DO UPDATE SET
+                 decided_now_ms = excluded.decided_now_ms,
+                 kind = excluded.kind,
+                 opened_at_ms = excluded.opened_at_ms,
+                 revision = excluded.revision,
+                 outcome = excluded.outcome,
+                 money_given = excluded.money_given,
+                 currency = excluded.currency,
+                 sorry_coupon_given = MAX(claims.sorry_coupon_given, excluded.sorry_coupon_given)
+             WHERE excluded.revision >= claims.revision",
+        )
+        .bind(&self.claim_id)
+        .bind(&self.customer_id)
+        .bind(&self.shop_id)
+        .bind(&self.kind)
+        .bind(self.opened_at_ms)
+        .bind(self.revision)
+        .bind(&self.outcome)
+        .bind(self.money_given)
+        .bind(&self.currency)
+        .bind(i64::from(self.sorry_coupon_given))
+        .bind(self.now_ms)
+        .execute(&mut *tx)
+        .await?;
+
+        for photo in &self.photos {
+            sqlx::query(
+                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(photo)
+            .bind(&self.customer_id)
+            .bind(&self.claim_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(true)
+    }
+}
+
 /// What recording a decision came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -114,115 +295,21 @@ impl Ledger {
         .transpose()
     }
 
-    /// Records a decision, the claim's latest state and its photos, in one transaction.
-    /// If the idempotency key is taken (a concurrent twin won), nothing is written and
-    /// the stored answer is returned.
+    /// Records a decision, the claim's latest state and its photos. Returns once they
+    /// are committed (durable); concurrent records share one commit (see
+    /// [`super::group_commit`]). If the idempotency key is taken (a concurrent twin
+    /// won), nothing is written and the stored answer is returned.
     pub async fn record(&self, record: DecisionRecord<'_>) -> Result<Recorded, LedgerError> {
-        let request = record.request;
-        let response = record.response;
-        let json = |value: &dyn erased_json::Json| value.to_json();
-        let mut tx = self.writer().begin().await?;
-
-        let inserted = sqlx::query(
-            "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
-                 shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
-                 failure, latency_us, decided_at_ms, request_json, response_json, history_json,
-                 signals_json, guardrails_json, settings_json, fraud_module_digest,
-                 fraud_settings_json, guest_output, failure_detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(&response.decision_id)
-        .bind(record.idempotency_key)
-        .bind(record.request_hash)
-        .bind(&request.claim_id)
-        .bind(i64::from(request.revision))
-        .bind(&request.shop_id)
-        .bind(&request.customer.customer_id)
-        .bind(label(&response.outcome))
-        .bind(label(&response.risk))
-        .bind(&response.policy.module)
-        .bind(to_i64(response.policy.settings_version))
-        .bind(label(&response.policy.mode))
-        .bind(&response.failure)
-        .bind(to_i64(record.latency_us))
-        .bind(record.decided_at_ms)
-        .bind(json(request))
-        .bind(record.response_json)
-        .bind(json(record.history))
-        .bind(json(&record.signals))
-        .bind(json(record.guardrails))
-        .bind(record.settings_json)
-        .bind(record.fraud_module_digest)
-        .bind(record.fraud_settings_json)
-        .bind(record.guest_output)
-        .bind(record.failure_detail)
-        .execute(&mut *tx)
-        .await?;
-
-        if inserted.rows_affected() == 0 {
-            drop(tx);
-            return match self.reply_for_key(record.idempotency_key).await? {
-                Some(reply) => Ok(Recorded::Existing(reply)),
-                None => Err(LedgerError::Corrupt(format!(
-                    "idempotency key `{}` conflicts but holds no decision",
-                    record.idempotency_key
-                ))),
-            };
+        let key = record.idempotency_key.to_owned();
+        if self.commit(DecisionRow::from(record)).await? {
+            return Ok(Recorded::New);
         }
-
-        let money_given: i64 = response
-            .actions
-            .iter()
-            .filter_map(Action::money_amount)
-            .fold(0, i64::saturating_add);
-        let sorry_coupon_given = response
-            .actions
-            .iter()
-            .any(|action| matches!(action, Action::SorryCoupon { .. }));
-        sqlx::query(
-            "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
-                 outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (claim_id) DO UPDATE SET
-                 decided_now_ms = excluded.decided_now_ms,
-                 kind = excluded.kind,
-                 opened_at_ms = excluded.opened_at_ms,
-                 revision = excluded.revision,
-                 outcome = excluded.outcome,
-                 money_given = excluded.money_given,
-                 currency = excluded.currency,
-                 sorry_coupon_given = MAX(claims.sorry_coupon_given, excluded.sorry_coupon_given)
-             WHERE excluded.revision >= claims.revision",
-        )
-        .bind(&request.claim_id)
-        .bind(&request.customer.customer_id)
-        .bind(&request.shop_id)
-        .bind(label(&request.kind))
-        .bind(request.opened_at.unix_millis())
-        .bind(i64::from(request.revision))
-        .bind(label(&response.outcome))
-        .bind(money_given)
-        .bind(&request.order.currency)
-        .bind(i64::from(sorry_coupon_given))
-        .bind(request.now.unix_millis())
-        .execute(&mut *tx)
-        .await?;
-
-        for photo in &request.evidence.photos {
-            sqlx::query(
-                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&photo.sha256)
-            .bind(&request.customer.customer_id)
-            .bind(&request.claim_id)
-            .execute(&mut *tx)
-            .await?;
+        match self.reply_for_key(&key).await? {
+            Some(reply) => Ok(Recorded::Existing(reply)),
+            None => Err(LedgerError::Corrupt(format!(
+                "idempotency key `{key}` conflicts but holds no decision"
+            ))),
         }
-        tx.commit().await?;
-        Ok(Recorded::New)
     }
 
     /// A decision by id.
