@@ -178,22 +178,29 @@ impl Service {
 
     /// Everything `request` runs with, read once so the decision never mixes versions.
     async fn resolve(&self, request: &DecisionRequest) -> Result<Resolved, ServiceError> {
+        // One read of the config epoch; the rest comes from the cache kept under it, so
+        // everything below is of one consistent moment or newer.
+        let epoch = self.ledger.config_epoch().await?;
         // The platform's default is read once, so a swap of it during this decision
         // cannot pair one default's module with another's settings.
-        let (default_module, default_settings) =
-            self.platform_policy(PlatformPolicy::Compensation).await?;
+        let (default_module, default_settings) = self
+            .ledger
+            .platform_policy_at(epoch, PlatformPolicy::Compensation.name())
+            .await?;
         let default_module = default_module.as_deref();
-        let mut rollout = self.ledger.shop_rollout(&request.shop_id).await?;
+        let mut rollout = self.ledger.shop_rollout_at(epoch, &request.shop_id).await?;
         if rollout.active.version == 0 {
             rollout.active.settings_json = default_settings.clone();
         }
-        let (fraud_module, fraud_settings) =
-            self.platform_policy(PlatformPolicy::FraudScreen).await?;
+        let (fraud_module, fraud_settings) = self
+            .ledger
+            .platform_policy_at(epoch, PlatformPolicy::FraudScreen.name())
+            .await?;
         let fraud = match fraud_module {
             Some(digest) => self.registry.fraud(&digest).await?,
             None => self.registry.builtin_fraud().clone(),
         };
-        let guardrails = self.ledger.guardrails().await?;
+        let guardrails = self.ledger.guardrails_at(epoch).await?;
 
         let active_module = self
             .module_or_default(rollout.active.module_digest.as_deref(), default_module)
@@ -219,7 +226,11 @@ impl Service {
             }
             _ => ((active.0, active.1, PolicyMode::Active), None),
         };
-        let fallback = match self.ledger.failure_policy(&request.shop_id).await? {
+        let fallback = match self
+            .ledger
+            .failure_policy_at(epoch, &request.shop_id)
+            .await?
+        {
             FailurePolicy::FailClosed => None,
             FailurePolicy::FallbackToPlatformDefault => Some((
                 self.module_or_default(None, default_module).await?,

@@ -7,11 +7,13 @@
 //! types so the same store can run on PostgreSQL for several hosts; nothing outside this
 //! module writes SQL.
 
+mod config_cache;
 mod group_commit;
 mod history;
 mod policies;
 mod records;
 
+pub use config_cache::ConfigEpoch;
 pub use group_commit::CommitStats;
 pub use policies::{AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
 pub use records::{
@@ -50,6 +52,7 @@ pub struct Ledger {
     readers: SqlitePool,
     writer: SqlitePool,
     decisions: GroupCommit,
+    config: std::sync::Arc<config_cache::ConfigCache>,
 }
 
 impl Ledger {
@@ -78,6 +81,7 @@ impl Ledger {
             readers,
             writer,
             decisions,
+            config: Default::default(),
         })
     }
 
