@@ -22,6 +22,11 @@ const GUESTS: &[(&str, &str, &str)] = &[
     ),
     ("arbiter-fraud", "arbiter_fraud", "ARBITER_COMPONENT_FRAUD"),
     (
+        "arbiter-bench-core",
+        "arbiter_bench_core",
+        "ARBITER_COMPONENT_BENCH_CORE",
+    ),
+    (
         "arbiter-example-florist",
         "arbiter_example_florist",
         "ARBITER_COMPONENT_FLORIST",

@@ -8,7 +8,8 @@ pub mod compensation {
     wasmtime::component::bindgen!({
         path: "../wit/policy@0.1.0",
         world: "compensation-policy",
-        additional_derives: [PartialEq],
+        // serde: the same types as JSON, for the engine benchmark's peers and for tests.
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
     });
 }
 

@@ -7,6 +7,9 @@ pub const STANDARD_POLICY: &[u8] = include_bytes!(env!("ARBITER_COMPONENT_STANDA
 /// The platform's fraud screen (`policies/fraud`), world `fraud-screen`.
 pub const FRAUD_SCREEN: &[u8] = include_bytes!(env!("ARBITER_COMPONENT_FRAUD"));
 
+/// Path of the rulebook's core for the engine benchmark (`policies/bench-core`).
+pub const BENCH_CORE_POLICY_PATH: &str = env!("ARBITER_COMPONENT_BENCH_CORE");
+
 /// Path of the example seller policy (`policies/examples/florist`), for tests and docs.
 pub const FLORIST_EXAMPLE_PATH: &str = env!("ARBITER_COMPONENT_FLORIST");
 

@@ -14,7 +14,9 @@ mod output;
 
 pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 pub use limits::{Limits, OutputLimits, SuspensionPolicy};
-pub use module::{Called, CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact};
+pub use module::{
+    Called, CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact, WarmPolicy,
+};
 
 use std::sync::Arc;
 use std::thread;

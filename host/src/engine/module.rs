@@ -214,6 +214,25 @@ impl CompensationModule {
         })
     }
 
+    /// One instance kept for many calls: the engine benchmark's reference for what a
+    /// fresh sandbox per decision costs. Never used to decide real claims: state would
+    /// survive from one decision to the next.
+    pub fn warm_instance(&self) -> Result<WarmPolicy, GuestFailure> {
+        let engine = &self.0.engine;
+        let mut store = new_store(engine, self.0.uses_wasi);
+        let policy = self
+            .0
+            .pre
+            .instantiate(&mut store)
+            .map_err(|error| classify(&store, &self.0.digest, error))?;
+        Ok(WarmPolicy {
+            store,
+            policy,
+            digest: self.0.digest.clone(),
+            deadline_ticks: engine.limits().deadline_ticks(),
+        })
+    }
+
     /// Asks the module whether `settings` are acceptable.
     pub fn validate_settings(
         &self,
@@ -228,6 +247,38 @@ impl CompensationModule {
     }
 
     module_accessors!();
+}
+
+/// A compensation policy's instance kept between calls (see
+/// [`CompensationModule::warm_instance`]); each call still has its deadline.
+pub struct WarmPolicy {
+    store: Store<CallState>,
+    policy: crate::world::compensation::CompensationPolicy,
+    digest: ModuleDigest,
+    deadline_ticks: u64,
+}
+
+impl WarmPolicy {
+    /// Like [`CompensationModule::decide`], in the kept instance.
+    pub fn decide(
+        &mut self,
+        claim: &Claim,
+        history: &History,
+        settings: &str,
+    ) -> Result<Result<Decision, PolicyError>, GuestFailure> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.policy
+            .call_decide(&mut self.store, claim, history, settings)
+            .map_err(|error| classify(&self.store, &self.digest, error))
+    }
+}
+
+impl fmt::Debug for WarmPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WarmPolicy")
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A `fraud-screen` component, ready to assess.
@@ -443,14 +494,8 @@ pub(super) fn sniff_component(bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Runs `body` in a fresh store under the engine's limits, classifies a failure and
-/// collects what a WASI guest wrote.
-fn call<T>(
-    engine: &Engine,
-    digest: &ModuleDigest,
-    uses_wasi: bool,
-    body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
-) -> Called<T> {
+/// A fresh store under the engine's limits, with a WASI context if the module uses one.
+fn new_store(engine: &Engine, uses_wasi: bool) -> Store<CallState> {
     let limits = engine.limits();
     let output_cap = limits.output.guest_output_bytes;
     let mut store = Store::new(
@@ -466,22 +511,41 @@ fn call<T>(
     );
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(limits.deadline_ticks());
-    let result = body(&mut store).map_err(|error| {
-        let kind = if store.data().limiter.hit_memory_limit {
-            GuestFailureKind::GuestMemoryLimit
-        } else {
-            match error.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => GuestFailureKind::GuestTimeout,
-                Some(Trap::StackOverflow) => GuestFailureKind::GuestStackOverflow,
-                _ => GuestFailureKind::GuestTrap,
-            }
-        };
-        GuestFailure {
-            module: digest.clone(),
-            kind,
-            detail: format!("{error:#}"),
+    store
+}
+
+/// What kind of failure `error`, raised by a call in `store`, is.
+fn classify(
+    store: &Store<CallState>,
+    digest: &ModuleDigest,
+    error: wasmtime::Error,
+) -> GuestFailure {
+    let kind = if store.data().limiter.hit_memory_limit {
+        GuestFailureKind::GuestMemoryLimit
+    } else {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => GuestFailureKind::GuestTimeout,
+            Some(Trap::StackOverflow) => GuestFailureKind::GuestStackOverflow,
+            _ => GuestFailureKind::GuestTrap,
         }
-    });
+    };
+    GuestFailure {
+        module: digest.clone(),
+        kind,
+        detail: format!("{error:#}"),
+    }
+}
+
+/// Runs `body` in a fresh store under the engine's limits, classifies a failure and
+/// collects what a WASI guest wrote.
+fn call<T>(
+    engine: &Engine,
+    digest: &ModuleDigest,
+    uses_wasi: bool,
+    body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+) -> Called<T> {
+    let mut store = new_store(engine, uses_wasi);
+    let result = body(&mut store).map_err(|error| classify(&store, digest, error));
     let output = store.data().wasi.as_ref().and_then(CallWasi::output);
     Called { result, output }
 }

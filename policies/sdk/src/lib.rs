@@ -37,7 +37,9 @@ pub mod types_bindings {
         inline: "package arbiter:sdk; world sdk-types { import arbiter:policy/types@0.1.0; }",
         path: "../../wit/policy@0.1.0",
         world: "arbiter:sdk/sdk-types",
-        additional_derives: [PartialEq],
+        // serde: tests and the engine benchmark move claims between the host's types
+        // and these as JSON, field for field.
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
         generate_all,
     });
 }
