@@ -45,6 +45,21 @@ fn rejections() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             with(claim(), "evidence.used_signs", json!(["scratches"])),
             "evidence.used_signs[0]",
         ),
+        // Found by fuzzing: in UTC these leave the years RFC 3339 can write.
+        (
+            "a time past the year 9999 in UTC",
+            with(claim(), "now", json!("9999-12-31T23:59:59-01:00")),
+            "now",
+        ),
+        (
+            "a time before the year 0000 in UTC",
+            with(
+                claim(),
+                "order.placed_at",
+                json!("0000-01-01T00:00:00+01:00"),
+            ),
+            "order.placed_at",
+        ),
         (
             "negative amount",
             with(claim(), "items.0.unit_price", json!(-1)),

@@ -11,18 +11,28 @@ use time::format_description::well_known::Rfc3339;
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
-    /// Parses RFC 3339 text (`2026-11-20T10:00:00Z`).
+    /// Parses RFC 3339 text (`2026-11-20T10:00:00Z`). In UTC it must fall in the years
+    /// 0000 to 9999, the years RFC 3339 can write, so every timestamp accepted can be
+    /// written back (in the ledger, in an explanation) and read again as the same.
     pub fn parse(text: &str) -> Result<Self, String> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(|at| Self(at.to_offset(time::UtcOffset::UTC)))
-            .map_err(|_| format!("`{text}` is not an RFC 3339 time like 2026-11-20T10:00:00Z"))
+        let at = OffsetDateTime::parse(text, &Rfc3339)
+            .map_err(|_| format!("`{text}` is not an RFC 3339 time like 2026-11-20T10:00:00Z"))?;
+        at.checked_to_offset(time::UtcOffset::UTC)
+            .and_then(Self::writable)
+            .ok_or_else(|| format!("`{text}` is outside the years 0000 to 9999 in UTC"))
     }
 
-    /// The time `millis` milliseconds after the Unix epoch, if it is a representable date.
+    /// The time `millis` milliseconds after the Unix epoch, if it is in the years 0000 to
+    /// 9999.
     pub fn from_unix_millis(millis: i64) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .ok()
-            .map(Self)
+            .and_then(Self::writable)
+    }
+
+    /// `at` (in UTC), if RFC 3339 can write it.
+    fn writable(at: OffsetDateTime) -> Option<Self> {
+        (0..=9999).contains(&at.year()).then_some(Self(at))
     }
 
     /// Milliseconds since the Unix epoch, as the WIT `timestamp`.
@@ -65,6 +75,27 @@ mod tests {
         assert_eq!(offset.unix_millis(), 1_795_168_800_250);
         assert_eq!(at.to_string(), "2026-11-20T10:00:00Z");
         assert_eq!(Timestamp::from_unix_millis(at.unix_millis()), Some(at));
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `decision_request`): an offset that moves the
+    /// time out of the years RFC 3339 can write panicked (`to_offset`) or wrote a time
+    /// that did not read back.
+    #[test]
+    fn times_outside_the_writable_years_in_utc_are_refused_not_panicked_on() {
+        for text in ["9999-12-31T23:59:59-01:00", "0000-01-01T00:00:00+01:00"] {
+            let error = Timestamp::parse(text).unwrap_err();
+            assert!(error.contains("years 0000 to 9999"), "{error}");
+        }
+        for text in [
+            "9999-12-31T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00-01:00",
+        ] {
+            let at = Timestamp::parse(text).unwrap();
+            assert_eq!(Timestamp::parse(&at.to_string()), Ok(at), "{text}");
+        }
+        assert_eq!(Timestamp::from_unix_millis(i64::MIN), None);
+        assert_eq!(Timestamp::from_unix_millis(253_402_300_800_000), None);
     }
 
     #[test]
