@@ -31,6 +31,9 @@ struct Args {
     /// A short run (about 15 s in all) instead of the full one.
     #[arg(long)]
     quick: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
     /// Seconds of load in each run [default: 10, quick: 3].
     #[arg(long)]
     seconds: Option<u64>,
@@ -107,8 +110,28 @@ fn main() -> anyhow::Result<()> {
         let run = runtime.block_on(run(name, &args, neighbours, spinning, suspend, load))?;
         runs.push(run);
     }
-    print_runs(&runs);
-    deadline_overrun(if args.quick { 50 } else { 200 })?;
+    let overrun = deadline_overrun(if args.quick { 50 } else { 200 })?;
+    if args.json {
+        let micros = |latencies: &Latencies, p: f64| latencies.percentile(p).as_micros();
+        let runs: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|run| {
+                json!({
+                    "run": run.name,
+                    "p50_us": micros(&run.healthy, 50.0),
+                    "p99_us": micros(&run.healthy, 99.0),
+                    "steady_p50_us": micros(&run.steady, 50.0),
+                    "steady_p99_us": micros(&run.steady, 99.0),
+                    "neighbours": run.spinning_failures,
+                })
+            })
+            .collect();
+        println!("{}", json!({"runs": runs, "deadline_overrun": overrun}));
+    } else {
+        print_runs(&runs);
+        println!();
+        println!("{}", overrun["text"].as_str().unwrap_or_default());
+    }
     Ok(())
 }
 
@@ -318,7 +341,7 @@ fn ratio(value: Duration, base: Duration) -> f64 {
 
 /// How far past its deadline a call that never returns is stopped: `calls` calls of
 /// the spin-forever fixture in a row, on an otherwise idle engine.
-fn deadline_overrun(calls: usize) -> anyhow::Result<()> {
+fn deadline_overrun(calls: usize) -> anyhow::Result<serde_json::Value> {
     let limits = Limits::default();
     let (deadline, tick) = (limits.deadline, limits.epoch_tick);
     let engine = Engine::new(limits)?;
@@ -346,17 +369,26 @@ fn deadline_overrun(calls: usize) -> anyhow::Result<()> {
         }
     }
     let max = overruns.0.iter().max().copied().unwrap_or_default();
-    println!();
-    println!(
+    let within_tick = overruns.0.iter().filter(|over| **over <= tick).count();
+    let text = format!(
         "deadline overrun ({calls} spinning calls, deadline {} ms, epoch tick {} ms): p50 {} us, p99 {} us, max {} us; {} within deadline + one tick; {early} stopped before the full deadline (the first tick is partial)",
         deadline.as_millis(),
         tick.as_millis(),
         overruns.percentile(50.0).as_micros(),
         overruns.percentile(99.0).as_micros(),
         max.as_micros(),
-        overruns.0.iter().filter(|over| **over <= tick).count(),
+        within_tick,
     );
-    Ok(())
+    Ok(json!({
+        "calls": calls,
+        "deadline_ms": deadline.as_millis(),
+        "tick_ms": tick.as_millis(),
+        "p50_us": overruns.percentile(50.0).as_micros(),
+        "p99_us": overruns.percentile(99.0).as_micros(),
+        "max_us": max.as_micros(),
+        "within_one_tick": within_tick,
+        "text": text,
+    }))
 }
 
 /// A claim the standard policy answers with a promo code (a first, confirmed damage).
