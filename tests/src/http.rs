@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::Context as _;
 use arbiter::access::Access;
 use arbiter::api::{AppState, router};
-use arbiter::engine::Limits;
 use arbiter::registry::UploadLimits;
 use arbiter::service::Service;
 use axum::Router;
@@ -93,7 +92,7 @@ impl TestApp {
 
     /// The service on `data` (new or left by an earlier app) behind the v1 router.
     async fn open(data: TempDir, upload_limits: UploadLimits) -> anyhow::Result<Self> {
-        let service = Service::open_with(data.path(), Limits::default(), upload_limits.clone())
+        let service = Service::open_with(data.path(), crate::test_limits(), upload_limits.clone())
             .await
             .context("opening the service")?;
         let access = Access::new(OPERATOR_TOKEN, service.ledger().clone());

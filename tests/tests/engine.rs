@@ -14,7 +14,7 @@ use arbiter::world::types as w;
 use arbiter_tests::scenarios::shared_dir;
 
 fn engine() -> Engine {
-    Engine::new(Limits::default()).unwrap_or_else(|error| panic!("engine: {error}"))
+    Engine::new(arbiter_tests::test_limits()).unwrap_or_else(|error| panic!("engine: {error}"))
 }
 
 fn scenario_request(name: &str) -> arbiter::contract::DecisionRequest {

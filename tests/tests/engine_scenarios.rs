@@ -4,13 +4,13 @@
 use arbiter::builtin;
 use arbiter::contract::{PolicyMode, parse_request};
 use arbiter::decide::{ShopPolicy, decide};
-use arbiter::engine::{Engine, Limits};
+use arbiter::engine::Engine;
 use arbiter_tests::history_book::HistoryBook;
 use arbiter_tests::scenarios::{self, check};
 
 #[test]
 fn every_scenario_decides_as_expected() -> anyhow::Result<()> {
-    let engine = Engine::new(Limits::default())?;
+    let engine = Engine::new(arbiter_tests::test_limits())?;
     let fraud = builtin::fraud_screen(&engine)?;
     let standard = builtin::standard_policy(&engine)?;
     let mut failures = Vec::new();

@@ -5,7 +5,7 @@
 use arbiter::builtin;
 use arbiter::contract::{Action, DecisionRequest, Outcome, PolicyMode, parse_request};
 use arbiter::decide::{ShopPolicy, decide};
-use arbiter::engine::{CompensationModule, Engine, FraudModule, GuestFailureKind, Limits};
+use arbiter::engine::{CompensationModule, Engine, FraudModule, GuestFailureKind};
 use arbiter::history::CustomerHistory;
 use arbiter_tests::scenarios::shared_dir;
 
@@ -37,7 +37,7 @@ fn shop<'a>(
 
 #[test]
 fn each_misbehaviour_is_a_typed_failure_and_the_engine_stays_healthy() -> anyhow::Result<()> {
-    let engine = Engine::new(Limits::default())?;
+    let engine = Engine::new(arbiter_tests::test_limits())?;
     let fraud = builtin::fraud_screen(&engine)?;
     let standard = builtin::standard_policy(&engine)?;
     let hostile = CompensationModule::load(

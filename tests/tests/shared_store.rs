@@ -2,7 +2,6 @@
 //! store's config epoch, so a change made through one host (policy, settings, failure
 //! policy, guardrails) is what the other host's very next decision uses.
 
-use arbiter::engine::Limits;
 use arbiter::ledger::{FailurePolicy, Rollout};
 use arbiter::service::Service;
 use arbiter_tests::decisions::rules;
@@ -19,8 +18,8 @@ async fn decide(host: &Service, claim_id: &str, shop: &str) -> anyhow::Result<Va
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_through_one_host_is_the_next_decision_of_the_other() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
-    let one = Service::open(data.path(), Limits::default()).await?;
-    let other = Service::open(data.path(), Limits::default()).await?;
+    let one = Service::open(data.path(), arbiter_tests::test_limits()).await?;
+    let other = Service::open(data.path(), arbiter_tests::test_limits()).await?;
 
     // The other host decides first, so it has the shop's configuration cached.
     let first = decide(&other, "ss-c1", "shared-shop").await?;

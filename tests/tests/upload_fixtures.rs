@@ -4,7 +4,7 @@
 //! import what Arbiter does not provide: an unknown interface, WASI files and WASI
 //! sockets (`forbidden_imports`, naming the import).
 
-use arbiter::engine::{CompensationModule, Engine, Limits, LoadError};
+use arbiter::engine::{CompensationModule, Engine, LoadError};
 use arbiter_artifacts::{
     DESCRIBE_FAILS_FIXTURE_PATH, IMPORTS_FILESYSTEM_FIXTURE_PATH, IMPORTS_SOCKETS_FIXTURE_PATH,
     IMPORTS_UNKNOWN_FIXTURE_PATH,
@@ -13,7 +13,7 @@ use arbiter_artifacts::{
 /// Why the component at `path` was refused as a `compensation-policy`.
 fn load_error(path: &str) -> anyhow::Result<LoadError> {
     let bytes = std::fs::read(path)?;
-    let engine = Engine::new(Limits::default())?;
+    let engine = Engine::new(arbiter_tests::test_limits())?;
     match CompensationModule::load(&engine, &bytes) {
         Ok(module) => anyhow::bail!("{path} was accepted: {module:?}"),
         Err(error) => Ok(error),

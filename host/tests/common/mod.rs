@@ -11,6 +11,8 @@ pub fn start_server(data: &Path, token: &str) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_arbiter"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        // A busy test machine can keep a call off its core for the default 10 ms.
+        .args(["--deadline-ms", "500"])
         .env("ARBITER_OPERATOR_TOKEN", token)
         .env("RUST_LOG", "warn")
         .stderr(Stdio::piped())
