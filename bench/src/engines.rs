@@ -69,10 +69,9 @@ impl Arbiter {
 
     /// One decision in a fresh sandbox, as every real decision runs.
     pub fn decide_fresh(&self, case: &Case) -> anyhow::Result<w::Decision> {
-        Ok(self
-            .module
+        self.module
             .decide(&case.claim, &case.history, &self.settings)?
-            .map_err(|error| anyhow::anyhow!("the policy declined: {error:?}"))?)
+            .map_err(|error| anyhow::anyhow!("the policy declined: {error:?}"))
     }
 
     /// An instance kept for many decisions: a reference only.
@@ -97,9 +96,8 @@ pub struct WarmArbiter {
 
 impl WarmArbiter {
     pub fn decide(&mut self, case: &Case) -> anyhow::Result<w::Decision> {
-        Ok(self
-            .instance
+        self.instance
             .decide(&case.claim, &case.history, &self.settings)?
-            .map_err(|error| anyhow::anyhow!("the policy declined: {error:?}"))?)
+            .map_err(|error| anyhow::anyhow!("the policy declined: {error:?}"))
     }
 }
