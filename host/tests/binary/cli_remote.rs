@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 const TOKEN: &str = "cli-remote-operator-token";
 const SHOP: &str = "florist-shop";
