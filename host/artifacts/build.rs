@@ -108,6 +108,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "sdk",
         "standard",
         "fraud",
+        "bench-core",
         "examples",
         "fixtures",
         "Cargo.toml",

@@ -27,6 +27,10 @@ struct Args {
     /// Claims in the corpus (overrides --quick).
     #[arg(long)]
     claims: Option<usize>,
+    /// Time only these engines (and native, the reference), e.g. to profile one:
+    /// `--only arbiter_fresh`.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// Times `decide` over the corpus once (after a warm-up pass over its first tenth),
@@ -100,46 +104,60 @@ fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     rows.push(("native", "native Rust (the floor)", timings.summary()));
 
+    let wanted = |engine: &str| args.only.is_empty() || args.only.iter().any(|name| name == engine);
+
     let arbiter = Arbiter::new(&std::fs::read(arbiter_artifacts::BENCH_CORE_POLICY_PATH)?)?;
-    let (timings, decisions) = time(&corpus, |_, case| arbiter.decide_fresh(case))?;
-    let verdicts: Vec<Verdict> = decisions
-        .iter()
-        .map(Arbiter::verdict)
-        .collect::<anyhow::Result<_>>()?;
-    agree("arbiter_fresh", &verdicts, &reference, &corpus)?;
-    rows.push((
-        "arbiter_fresh",
-        "Arbiter, fresh sandbox per decision",
-        timings.summary(),
-    ));
+    if wanted("arbiter_fresh") {
+        let (timings, decisions) = time(&corpus, |_, case| arbiter.decide_fresh(case))?;
+        let verdicts: Vec<Verdict> = decisions
+            .iter()
+            .map(Arbiter::verdict)
+            .collect::<anyhow::Result<_>>()?;
+        agree("arbiter_fresh", &verdicts, &reference, &corpus)?;
+        rows.push((
+            "arbiter_fresh",
+            "Arbiter, fresh sandbox per decision",
+            timings.summary(),
+        ));
+    }
 
-    let mut warm = arbiter.warm()?;
-    let (timings, decisions) = time(&corpus, |_, case| warm.decide(case))?;
-    let verdicts: Vec<Verdict> = decisions
-        .iter()
-        .map(Arbiter::verdict)
-        .collect::<anyhow::Result<_>>()?;
-    agree("arbiter_warm", &verdicts, &reference, &corpus)?;
-    rows.push((
-        "arbiter_warm",
-        "Arbiter, warm instance (reference)",
-        timings.summary(),
-    ));
+    if wanted("arbiter_warm") {
+        let mut warm = arbiter.warm()?;
+        let (timings, decisions) = time(&corpus, |_, case| warm.decide(case))?;
+        let verdicts: Vec<Verdict> = decisions
+            .iter()
+            .map(Arbiter::verdict)
+            .collect::<anyhow::Result<_>>()?;
+        agree("arbiter_warm", &verdicts, &reference, &corpus)?;
+        rows.push((
+            "arbiter_warm",
+            "Arbiter, warm instance (reference)",
+            timings.summary(),
+        ));
+    }
 
-    let mut rego = Rego::new()?;
-    let (timings, verdicts) = time(&corpus, |_, case| rego.decide(&case.input))?;
-    agree("regorus", &verdicts, &reference, &corpus)?;
-    rows.push(("regorus", "Rego on regorus", timings.summary()));
+    if wanted("regorus") {
+        let mut rego = Rego::new()?;
+        let (timings, verdicts) = time(&corpus, |_, case| rego.decide(&case.input))?;
+        agree("regorus", &verdicts, &reference, &corpus)?;
+        rows.push(("regorus", "Rego on regorus", timings.summary()));
+    }
 
-    let mut zen = Zen::new()?;
-    let (timings, verdicts) = time(&corpus, |_, case| zen.decide(&case.input))?;
-    agree("zen", &verdicts, &reference, &corpus)?;
-    rows.push(("zen", "GoRules JDM on zen-engine", timings.summary()));
+    if wanted("zen") {
+        let mut zen = Zen::new()?;
+        let (timings, verdicts) = time(&corpus, |_, case| zen.decide(&case.input))?;
+        agree("zen", &verdicts, &reference, &corpus)?;
+        rows.push(("zen", "GoRules JDM on zen-engine", timings.summary()));
+    }
 
     // For context, not compared: the full standard rulebook R1-R11 in a fresh sandbox.
-    let standard = Arbiter::with_settings(arbiter_artifacts::STANDARD_POLICY, "{}")?;
-    let (standard_timings, _) = time(&corpus, |_, case| standard.decide_fresh(case))?;
-    let standard_summary = standard_timings.summary();
+    let standard_summary = if wanted("standard_fresh") {
+        let standard = Arbiter::with_settings(arbiter_artifacts::STANDARD_POLICY, "{}")?;
+        let (standard_timings, _) = time(&corpus, |_, case| standard.decide_fresh(case))?;
+        Some(standard_timings.summary())
+    } else {
+        None
+    };
 
     if args.json {
         let engines: serde_json::Map<String, serde_json::Value> = rows
@@ -152,11 +170,11 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    print_table(&rows, claims, &standard_summary);
+    print_table(&rows, claims, standard_summary.as_ref());
     Ok(())
 }
 
-fn print_table(rows: &[(&str, &str, Summary)], claims: usize, standard: &Summary) {
+fn print_table(rows: &[(&str, &str, Summary)], claims: usize, standard: Option<&Summary>) {
     let p50 = |key: &str| {
         rows.iter()
             .find(|(name, _, _)| *name == key)
@@ -181,10 +199,12 @@ fn print_table(rows: &[(&str, &str, Summary)], claims: usize, standard: &Summary
             summary.p50_ns as f64 / fresh
         );
     }
-    println!(
-        "{:<38} {:>10} {:>10} {:>13.0}   (context: the full rulebook R1-R11, not compared)",
-        "Arbiter standard policy, fresh", standard.p50_ns, standard.p99_ns, standard.per_s
-    );
+    if let Some(standard) = standard {
+        println!(
+            "{:<38} {:>10} {:>10} {:>13.0}   (context: the full rulebook R1-R11, not compared)",
+            "Arbiter standard policy, fresh", standard.p50_ns, standard.p99_ns, standard.per_s
+        );
+    }
     let ns = |value: f64| Duration::from_nanos(value as u64);
     println!(
         "goals: fresh sandbox p50 <= 5 us: {:?} ({}); warm <= 1 us: {:?} ({}); fresh at least 2x faster than regorus ({:.2}x) and zen ({:.2}x): {}",
