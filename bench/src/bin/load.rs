@@ -1,7 +1,8 @@
 //! A small HTTP load generator, so `/hello` and `POST /v1/decisions` are measured by the
 //! same client in the same way: keep-alive HTTP/1.1 connections, and a request body
 //! template whose `{n}` becomes a unique number (every decision is a new claim; `wrk`
-//! can do that with Lua, but neither it nor `oha` can also hold a fixed rate).
+//! can do that with Lua, but neither it nor `oha` can also hold a fixed rate) and whose
+//! `{shop}` spreads them over `--shops` shops.
 //!
 //! - Closed loop (no `--rate`): each connection sends its next request when the last is
 //!   answered; measures the maximum rate at that concurrency.
@@ -28,9 +29,17 @@ struct Args {
     /// `http://host:port/path`.
     #[arg(long)]
     url: String,
-    /// A file whose text is the body of every request (POST), `{n}` made unique.
+    /// A file whose text is the body of every request (POST), `{n}` made unique and
+    /// `{shop}` the number `n` modulo `--shops`.
     #[arg(long)]
     body: Option<std::path::PathBuf>,
+    /// The first `{n}`: runs against the same server start apart, so none of their
+    /// claims repeats another run's (a repeat is an idempotent replay, not a decision).
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// How many shops `{shop}` ranges over.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    shops: u64,
     /// `Name: value`, repeatable.
     #[arg(long = "header")]
     headers: Vec<String>,
@@ -46,6 +55,7 @@ struct Args {
 }
 
 struct Target {
+    shops: u64,
     host: String,
     path: String,
     body: Option<String>,
@@ -70,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let target = Arc::new(Target {
+        shops: args.shops,
         host: host.to_owned(),
         path: format!("/{path}"),
         body: args
@@ -88,7 +99,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(target: Arc<Target>, args: &Args) -> anyhow::Result<serde_json::Value> {
-    let counter = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(args.first));
     let errors = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let duration = Duration::from_secs(args.seconds);
@@ -169,7 +180,10 @@ fn request(target: &Target, n: u64) -> anyhow::Result<Request<Full<Bytes>>> {
         Some(body) => builder
             .method("POST")
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.replace("{n}", &n.to_string()))))?,
+            .body(Full::new(Bytes::from(
+                body.replace("{n}", &n.to_string())
+                    .replace("{shop}", &(n % target.shops).to_string()),
+            )))?,
         None => builder.method("GET").body(Full::new(Bytes::new()))?,
     })
 }
