@@ -86,7 +86,8 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
 
-    println!(
+    // The heading goes to stderr with --json, so stdout is the one JSON object.
+    let heading = format!(
         "hostile neighbours: healthy shop at {}/s; {} spinning shops at {}/s each; {} s per run; {} cores",
         args.healthy_rate,
         args.spinning_shops,
@@ -94,6 +95,11 @@ fn main() -> anyhow::Result<()> {
         seconds,
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if args.json {
+        eprintln!("{heading}");
+    } else {
+        println!("{heading}");
+    }
     let mut runs = Vec::new();
     let shops = args.spinning_shops;
     for (name, neighbours, spinning, suspend) in [
