@@ -202,11 +202,10 @@ impl CompensationPre {
         let func = instance
             .get_func(&mut *store, self.decide)
             .ok_or_else(|| wasmtime::format_err!("no `decide` export"))?;
-        // SAFETY: `new_unchecked` trusts `func` to have `decide`'s signature. This
-        // component's type was checked against the whole world, `decide` included,
-        // when it was loaded (`Loaded::load` instantiates it through the bindings,
-        // which check every export's type), and every instance of a component has the
-        // component's export types.
+        // SAFETY: `new_unchecked` trusts `func` to have `decide`'s signature.
+        // `CompensationPolicyPre::new`, in `Self::new`, type-checked the component's
+        // `decide` export against exactly this signature before `self` existed, and
+        // every instance of a component has the component's export types.
         #[allow(unsafe_code)]
         Ok(unsafe { TypedFunc::new_unchecked(func) })
     }
