@@ -61,6 +61,21 @@ fn time<A>(
     ))
 }
 
+/// Times `decide` over the corpus ([`time`]), then makes each answer a verdict
+/// (`verdict`, outside the timed span) and checks them against native's ([`agree`]).
+fn time_agreeing<A>(
+    name: &str,
+    corpus: &[Case],
+    reference: &[Verdict],
+    decide: impl FnMut(usize, &Case) -> anyhow::Result<A>,
+    verdict: impl Fn(&A) -> anyhow::Result<Verdict>,
+) -> anyhow::Result<Summary> {
+    let (timings, answers) = time(corpus, decide)?;
+    let verdicts: Vec<Verdict> = answers.iter().map(verdict).collect::<anyhow::Result<_>>()?;
+    agree(name, &verdicts, reference, corpus)?;
+    Ok(timings.summary())
+}
+
 /// Checks `verdicts` against the native ones, naming the first disagreement.
 fn agree(
     name: &str,
@@ -108,46 +123,58 @@ fn main() -> anyhow::Result<()> {
 
     let arbiter = Arbiter::new(&std::fs::read(arbiter_artifacts::BENCH_CORE_POLICY_PATH)?)?;
     if wanted("arbiter_fresh") {
-        let (timings, decisions) = time(&corpus, |_, case| arbiter.decide_fresh(case))?;
-        let verdicts: Vec<Verdict> = decisions
-            .iter()
-            .map(Arbiter::verdict)
-            .collect::<anyhow::Result<_>>()?;
-        agree("arbiter_fresh", &verdicts, &reference, &corpus)?;
+        let summary = time_agreeing(
+            "arbiter_fresh",
+            &corpus,
+            &reference,
+            |_, case| arbiter.decide_fresh(case),
+            Arbiter::verdict,
+        )?;
         rows.push((
             "arbiter_fresh",
             "Arbiter, fresh sandbox per decision",
-            timings.summary(),
+            summary,
         ));
     }
 
     if wanted("arbiter_warm") {
         let mut warm = arbiter.warm()?;
-        let (timings, decisions) = time(&corpus, |_, case| warm.decide(case))?;
-        let verdicts: Vec<Verdict> = decisions
-            .iter()
-            .map(Arbiter::verdict)
-            .collect::<anyhow::Result<_>>()?;
-        agree("arbiter_warm", &verdicts, &reference, &corpus)?;
+        let summary = time_agreeing(
+            "arbiter_warm",
+            &corpus,
+            &reference,
+            |_, case| warm.decide(case),
+            Arbiter::verdict,
+        )?;
         rows.push((
             "arbiter_warm",
             "Arbiter, warm instance (reference)",
-            timings.summary(),
+            summary,
         ));
     }
 
     if wanted("regorus") {
         let mut rego = Rego::new()?;
-        let (timings, verdicts) = time(&corpus, |_, case| rego.decide(&case.input))?;
-        agree("regorus", &verdicts, &reference, &corpus)?;
-        rows.push(("regorus", "Rego on regorus", timings.summary()));
+        let summary = time_agreeing(
+            "regorus",
+            &corpus,
+            &reference,
+            |_, case| rego.decide(&case.input),
+            |verdict| Ok(verdict.clone()),
+        )?;
+        rows.push(("regorus", "Rego on regorus", summary));
     }
 
     if wanted("zen") {
         let mut zen = Zen::new()?;
-        let (timings, verdicts) = time(&corpus, |_, case| zen.decide(&case.input))?;
-        agree("zen", &verdicts, &reference, &corpus)?;
-        rows.push(("zen", "GoRules JDM on zen-engine", timings.summary()));
+        let summary = time_agreeing(
+            "zen",
+            &corpus,
+            &reference,
+            |_, case| zen.decide(&case.input),
+            |verdict| Ok(verdict.clone()),
+        )?;
+        rows.push(("zen", "GoRules JDM on zen-engine", summary));
     }
 
     // For context, not compared: the full standard rulebook R1-R11 in a fresh sandbox.

@@ -397,26 +397,10 @@ fn deadline_overrun(calls: usize) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
-/// A claim the standard policy answers with a promo code (a first, confirmed damage).
+/// A claim the standard policy answers with a promo code (a first, confirmed damage):
+/// the tests' sample claim, without its photo (one history query fewer per decision).
 fn claim(claim_id: &str, shop_id: &str, customer_id: &str) -> String {
-    json!({
-        "claim_id": claim_id, "revision": 1, "shop_id": shop_id,
-        "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
-        "kind": "damaged", "subkind": null, "desired_outcome": "promo_code",
-        "order": {"order_id": format!("o-{claim_id}"), "currency": "RUB", "total": 459000,
-                  "placed_at": "2026-11-16T12:00:00Z", "delivered_at": "2026-11-19T18:00:00Z",
-                  "fulfilment": "3p", "courier": "seller"},
-        "items": [{"sku": "vase-1", "title": "Vase", "unit_price": 35000,
-                   "quantity_ordered": 1, "quantity_affected": 1, "category": "home"}],
-        "customer": {"customer_id": customer_id, "account_created_at": "2024-02-01T00:00:00Z"},
-        "evidence": {"photos": [], "damage_confirmed": true, "documents_match_order": null,
-                     "used_signs": []},
-        "confirmations": {"warehouse": null, "delivery_service": null, "category_manager": null,
-                          "routing_team": null, "courier": null},
-        "return_shipment": {"received_at": null, "shipping_cost": null},
-        "customer_reply": {"keeps_item": null, "insists": null, "accepts_sorry_coupon": null,
-                           "will_return": null},
-        "last_seller_reply_at": null, "last_customer_reply_at": null
-    })
-    .to_string()
+    let mut claim = arbiter_tests::http::sample_claim(claim_id, shop_id, customer_id);
+    claim["evidence"]["photos"] = json!([]);
+    claim.to_string()
 }
