@@ -6,7 +6,8 @@ use crate::contract::{
 };
 use crate::convert;
 use crate::engine::{CompensationModule, FraudModule, GuestFailure, GuestFailureKind};
-use crate::envelope::{self, Draft, Guardrails, Violation};
+use crate::envelope::{self, Draft, Violation};
+use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 use crate::world::types as w;
 
@@ -57,34 +58,77 @@ pub struct Decided {
     pub guest_output: Option<String>,
 }
 
-/// Decides `request` with `policy`, given the customer's `history`.
+/// What the fraud screen made of a claim, with the claim and history as the policies see
+/// them: worked out once per claim, and shared by the serving and the shadow policy.
+#[derive(Debug, Clone)]
+pub struct Screened {
+    claim: w::Claim,
+    history: w::History,
+    spending: crate::history::Spending,
+    assessment: Result<w::Assessment, Failure>,
+}
+
+/// Runs the fraud screen on `request`, given the customer's `history`. The screen also
+/// sees the shop's settings (`shop_settings`, JSON text).
+pub fn screen(
+    fraud: &FraudModule,
+    fraud_settings: &str,
+    shop_settings: &str,
+    request: &DecisionRequest,
+    history: &CustomerHistory,
+) -> Screened {
+    let claim = convert::claim(request);
+    let spending = history.spending;
+    let history = convert::history(history, request);
+    let assessment = fraud
+        .assess(&claim, &history, fraud_settings, shop_settings)
+        .map_err(Failure::Guest)
+        .and_then(|answer| match answer {
+            Ok(assessment) => {
+                envelope::check_assessment(&assessment, request, &fraud.limits().output)
+                    .map(|()| assessment)
+                    .map_err(|violation| Failure::violation(fraud, violation))
+            }
+            Err(error) => Err(Failure::Declined(policy_error_text(&error))),
+        });
+    Screened {
+        claim,
+        history,
+        spending,
+        assessment,
+    }
+}
+
+/// Decides `request` with `policy`, given the customer's `history`: the fraud screen,
+/// then the shop's policy.
 pub fn decide(
     policy: ShopPolicy<'_>,
     request: &DecisionRequest,
     history: &CustomerHistory,
     decision_id: String,
 ) -> Decided {
-    let claim = convert::claim(request);
-    let spending = history.spending;
-    let history = convert::history(history, request);
+    let screened = screen(
+        policy.fraud,
+        policy.fraud_settings,
+        policy.settings,
+        request,
+        history,
+    );
+    decide_screened(policy, &screened, request, decision_id)
+}
 
-    let assessment = policy
-        .fraud
-        .assess(&claim, &history, policy.fraud_settings, policy.settings)
-        .map_err(Failure::Guest)
-        .and_then(|answer| match answer {
-            Ok(assessment) => {
-                envelope::check_assessment(&assessment, request, &policy.fraud.limits().output)
-                    .map(|()| assessment)
-                    .map_err(|violation| Failure::violation(policy.fraud, violation))
-            }
-            Err(error) => Err(Failure::Declined(policy_error_text(&error))),
-        });
-
+/// Decides `request` with `policy`, after the fraud screen already `screened` it.
+pub fn decide_screened(
+    policy: ShopPolicy<'_>,
+    screened: &Screened,
+    request: &DecisionRequest,
+    decision_id: String,
+) -> Decided {
+    let (claim, history, spending) = (&screened.claim, &screened.history, screened.spending);
     let mut fell_back = false;
     let mut shop_module_called = false;
     let mut guest_output = None;
-    let (risk, signals, draft, extra_actions, failure) = match assessment {
+    let (risk, signals, draft, extra_actions, failure) = match &screened.assessment {
         Ok(assessment) => {
             let risk = convert::risk(assessment.risk);
             let signals: Vec<Reason> = assessment
@@ -100,12 +144,11 @@ pub fn decide(
             let (draft, failure) = match &assessment.platform_decision {
                 Some(decision) => (Draft::from_module(decision), None),
                 None => {
-                    let run = run_policy(policy, &claim, &history, request);
+                    let run = run_policy(policy, claim, history, request);
                     fell_back = run.fell_back;
                     shop_module_called = run.called;
                     guest_output = run.output;
-                    let (draft, failure) = (run.draft, run.failure);
-                    (draft, failure)
+                    (run.draft, run.failure)
                 }
             };
             (risk, signals, draft, extra, failure)
@@ -123,7 +166,7 @@ pub fn decide(
                 Vec::new(),
                 draft,
                 Vec::new(),
-                failure.into_guest(),
+                failure.clone().into_guest(),
             )
         }
     };
@@ -168,7 +211,7 @@ pub fn decide(
     Decided {
         response,
         signals,
-        history,
+        history: history.clone(),
         failure,
         fell_back,
         shop_module_called,
@@ -286,6 +329,7 @@ fn run_policy(
 }
 
 /// Why a module's answer was not used.
+#[derive(Debug, Clone)]
 enum Failure {
     /// The module broke down or broke the contract.
     Guest(GuestFailure),

@@ -8,6 +8,7 @@
 
 use crate::contract::{self as c, Action, DecisionRequest, MAX_AMOUNT, Outcome, Reason, Risk};
 use crate::engine::{GuestFailureKind, OutputLimits};
+use crate::guardrails::Guardrails;
 use crate::history::Spending;
 use crate::world::types as w;
 
@@ -15,18 +16,6 @@ use crate::world::types as w;
 pub const MAX_RULE_BYTES: usize = 64;
 /// The furthest a module may set the next step, in days.
 pub const MAX_ETA_DAYS: u32 = 365;
-
-/// The operator's spending caps, in minor units; none means no cap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Guardrails {
-    /// The most compensation one shop may give in a UTC day.
-    #[serde(default)]
-    pub shop_daily_cap: Option<i64>,
-    /// The most compensation one customer may get in 30 days.
-    #[serde(default)]
-    pub customer_30d_cap: Option<i64>,
-}
 
 /// A decision on its way to the marketplace, in the contract's terms.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,12 +8,14 @@
 pub mod access;
 pub mod api;
 pub mod builtin;
+pub mod clock;
 pub mod contract;
 pub mod convert;
 pub mod decide;
 pub mod digest;
 pub mod engine;
 pub mod envelope;
+pub mod guardrails;
 pub mod history;
 pub mod ledger;
 pub mod money;

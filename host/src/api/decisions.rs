@@ -1,14 +1,15 @@
 //! `POST /v1/decisions` and `GET /v1/decisions/{id}`.
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::auth::{may_decide, may_manage_shop};
-use super::{ApiError, AppState, MAX_BODY_BYTES};
+use super::extract::{DecisionId, body_bytes};
+use super::{ApiError, AppState};
 use crate::access::Principal;
 
 pub(super) async fn decide(
@@ -18,7 +19,7 @@ pub(super) async fn decide(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     may_decide(&principal)?;
-    let body = body_or_error(body)?;
+    let body = body_bytes(body)?;
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(value.to_str().map_err(|_| ApiError::BadRequest {
             field: "Idempotency-Key".into(),
@@ -50,22 +51,17 @@ pub(super) async fn decide(
 pub(super) async fn explain(
     State(state): State<AppState>,
     principal: Principal,
-    Path(decision_id): Path<String>,
+    DecisionId(decision_id): DecisionId,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::NotFound(format!("decision `{decision_id}` not found"));
-    let stored = state
-        .service
-        .decision(&decision_id)
-        .await
-        .map_err(|_| not_found())?;
+    let stored = state.service.decision(&decision_id).await?;
+    // Another shop's decision is not found, like one that does not exist.
     may_manage_shop(&principal, &stored.shop_id).map_err(|error| match error {
-        ApiError::NotFound(_) => not_found(),
+        ApiError::NotFound(_) => ApiError::NotFound(format!("decision `{decision_id}` not found")),
         other => other,
     })?;
     let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
     let shadow: Vec<Value> = state
         .service
-        .ledger()
         .shadow_decisions(&decision_id)
         .await?
         .iter()
@@ -95,18 +91,4 @@ pub(super) async fn explain(
             .map(|at| at.to_string()),
     });
     Ok(axum::Json(body).into_response())
-}
-
-/// The body, or 413 / 400 in the API's error shape.
-pub(super) fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(MAX_BODY_BYTES)
-        } else {
-            ApiError::BadRequest {
-                field: String::new(),
-                message: rejection.body_text(),
-            }
-        }
-    })
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::contract::FieldError;
 use crate::ledger::LedgerError;
 use crate::registry::RegistryError;
 use crate::service::ServiceError;
@@ -23,7 +24,7 @@ pub enum ApiError {
     #[error("this route does not take that method")]
     MethodNotAllowed,
     #[error("{0}")]
-    Conflict(String),
+    IdempotencyConflict(String),
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
     /// An upload refused: `code` says why (`core_module`, `wrong_world`, ...).
@@ -38,11 +39,14 @@ pub enum ApiError {
         key: Option<String>,
         message: String,
     },
+    /// The module failed while checking settings: `code` is its `guest_*` kind.
+    #[error("{message}")]
+    SettingsCheckFailed { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
-    /// The detail is logged, never answered.
+    /// The cause is logged, never answered.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -53,12 +57,13 @@ impl ApiError {
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            Self::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::ModuleRejected { status, code, .. } => (*status, code),
             Self::SettingsRejected { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "settings_rejected")
             }
+            Self::SettingsCheckFailed { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -68,8 +73,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let Self::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = %Chain(cause.as_ref()), "internal error");
         }
         let field = match &self {
             Self::BadRequest { field, .. } => Some(field.clone()),
@@ -81,23 +86,49 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error with its causes, `outer: inner: innermost`, for the log.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::BadRequest {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::BadRequest(field) => Self::BadRequest {
-                field: field.field,
-                message: field.message,
-            },
-            ServiceError::IdempotencyConflict(_) => Self::Conflict(error.to_string()),
+            ServiceError::BadRequest(field) => field.into(),
+            ServiceError::IdempotencyConflict(_) => Self::IdempotencyConflict(error.to_string()),
             ServiceError::SettingsRejected { key, message } => {
                 Self::SettingsRejected { key, message }
             }
+            ServiceError::SettingsCheckFailed(failure) => Self::SettingsCheckFailed {
+                code: failure.kind.code(),
+                message: format!(
+                    "the module failed while checking the settings ({}); its settings cannot be checked",
+                    failure.kind.code()
+                ),
+            },
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::Registry(error) => error.into(),
-            ServiceError::Ledger(LedgerError::Database(sqlx::Error::PoolTimedOut)) => {
-                Self::Unavailable("the ledger is busy; retry".into())
-            }
-            other => Self::Internal(other.to_string()),
+            ServiceError::Ledger(error) => error.into(),
+            other => Self::Internal(Box::new(other)),
         }
     }
 }
@@ -110,11 +141,11 @@ impl From<RegistryError> for ApiError {
                 code,
                 message: error.to_string(),
             };
-        match &error {
+        match error {
             RegistryError::TooLarge { .. } => {
                 rejected(StatusCode::PAYLOAD_TOO_LARGE, "module_too_large", &error)
             }
-            RegistryError::Rejected(load) => {
+            RegistryError::Rejected(ref load) => {
                 rejected(StatusCode::UNPROCESSABLE_ENTITY, load.code(), &error)
             }
             RegistryError::CompileTimeout(_) => {
@@ -124,16 +155,20 @@ impl From<RegistryError> for ApiError {
                 rejected(StatusCode::UNPROCESSABLE_ENTITY, "wrong_world", &error)
             }
             RegistryError::UnknownModule(_) => Self::NotFound(error.to_string()),
-            RegistryError::Ledger(_) | RegistryError::Internal(_) => {
-                Self::Internal(error.to_string())
-            }
+            RegistryError::Ledger(error) => error.into(),
+            RegistryError::Internal(_) => Self::Internal(Box::new(error)),
         }
     }
 }
 
 impl From<LedgerError> for ApiError {
     fn from(error: LedgerError) -> Self {
-        ServiceError::Ledger(error).into()
+        match error {
+            LedgerError::Database(sqlx::Error::PoolTimedOut) => {
+                Self::Unavailable("the ledger is busy; retry".into())
+            }
+            other => Self::Internal(Box::new(other)),
+        }
     }
 }
 
@@ -144,5 +179,5 @@ pub(super) fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> 
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
         .unwrap_or_default();
-    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+    ApiError::Internal(format!("handler panicked: {detail}").into()).into_response()
 }

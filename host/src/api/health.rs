@@ -13,7 +13,6 @@ pub(super) async fn alive() -> Json<Value> {
 pub(super) async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state
         .service
-        .ledger()
         .ping()
         .await
         .map_err(|error| ApiError::Unavailable(format!("the ledger does not answer: {error}")))?;

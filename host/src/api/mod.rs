@@ -5,6 +5,7 @@
 mod auth;
 mod decisions;
 mod error;
+mod extract;
 mod health;
 mod modules;
 mod platform;

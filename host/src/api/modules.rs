@@ -1,11 +1,12 @@
 //! `POST /v1/modules` (upload), `GET /v1/modules`, `GET /v1/modules/{digest}`.
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::extract::ModuleDigestId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::ledger::ModuleRecord;
@@ -85,7 +86,7 @@ pub(super) async fn list(
     principal: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
     let scope = scope(&principal)?;
-    let modules = state.service.ledger().modules(scope).await?;
+    let modules = state.service.modules(scope).await?;
     Ok(axum::Json(json!({
         "modules": modules
             .iter()
@@ -97,16 +98,11 @@ pub(super) async fn list(
 pub(super) async fn show(
     State(state): State<AppState>,
     principal: Principal,
-    Path(digest): Path<String>,
+    ModuleDigestId(digest): ModuleDigestId,
 ) -> Result<axum::Json<Value>, ApiError> {
     let scope = scope(&principal)?;
-    let record = state
-        .service
-        .ledger()
-        .module(&digest, scope)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("module `{digest}` not found")))?;
+    let (record, failures) = state.service.module(&digest, scope).await?;
     let mut body = module_body(&record, &principal);
-    body["failures"] = json!(state.service.ledger().module_failures(&digest).await?);
+    body["failures"] = json!(failures);
     Ok(axum::Json(body))
 }

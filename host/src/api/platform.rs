@@ -1,28 +1,27 @@
 //! Operator endpoints: the hard-fraud list, spending guardrails and API tokens.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::operator_only;
-use super::decisions::body_or_error;
+use super::extract::{CustomerId, JsonObject};
 use super::{ApiError, AppState};
 use crate::access::{Principal, Role};
-use crate::envelope::Guardrails;
-use crate::service::now_ms;
+use crate::clock::now_ms;
+use crate::contract::check_shop_id;
+use crate::guardrails::Guardrails;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FraudListEntry {
+pub(super) struct FraudListEntry {
     reason: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenRequest {
+pub(super) struct TokenRequest {
     role: Role,
     #[serde(default)]
     shop_id: Option<String>,
@@ -30,41 +29,13 @@ struct TokenRequest {
     label: String,
 }
 
-/// Parses a JSON body, naming the field at fault.
-pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.inner().to_string();
-        // serde names a missing field only in its message; the path stops at the parent.
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), missing) {
-            (".", Some(name)) => name.to_owned(),
-            (_, Some(name)) => format!("{path}.{name}"),
-            (".", None) => String::new(),
-            (_, None) => path,
-        };
-        ApiError::BadRequest {
-            field,
-            message: message
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        }
-    })
-}
-
 pub(super) async fn add_to_fraud_list(
     State(state): State<AppState>,
     principal: Principal,
-    Path(customer_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    CustomerId(customer_id): CustomerId,
+    JsonObject(entry): JsonObject<FraudListEntry>,
 ) -> Result<axum::Json<Value>, ApiError> {
     operator_only(&principal)?;
-    let entry: FraudListEntry = parse_body(&body_or_error(body)?)?;
     if entry.reason.trim().is_empty() {
         return Err(ApiError::BadRequest {
             field: "reason".into(),
@@ -73,8 +44,7 @@ pub(super) async fn add_to_fraud_list(
     }
     state
         .service
-        .ledger()
-        .add_to_fraud_list(&customer_id, &entry.reason, &principal.actor(), now_ms())
+        .add_to_fraud_list(&customer_id, &entry.reason, &principal.actor())
         .await?;
     Ok(axum::Json(
         json!({"customer_id": customer_id, "reason": entry.reason}),
@@ -84,32 +54,25 @@ pub(super) async fn add_to_fraud_list(
 pub(super) async fn remove_from_fraud_list(
     State(state): State<AppState>,
     principal: Principal,
-    Path(customer_id): Path<String>,
+    CustomerId(customer_id): CustomerId,
 ) -> Result<StatusCode, ApiError> {
     operator_only(&principal)?;
-    if state
-        .service
-        .ledger()
-        .remove_from_fraud_list(&customer_id)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "customer `{customer_id}` is not on the hard-fraud list"
-        )))
-    }
+    state.service.remove_from_fraud_list(&customer_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(super) async fn issue_token(
     State(state): State<AppState>,
     principal: Principal,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(request): JsonObject<TokenRequest>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     operator_only(&principal)?;
-    let request: TokenRequest = parse_body(&body_or_error(body)?)?;
     let shop_id = match (request.role, request.shop_id) {
-        (Role::Seller, Some(shop_id)) if !shop_id.trim().is_empty() => Some(shop_id),
+        (Role::Seller, Some(shop_id)) if !shop_id.trim().is_empty() => {
+            // Scoped by the same rule as a claim's shop id.
+            check_shop_id("shop_id", &shop_id)?;
+            Some(shop_id)
+        }
         (Role::Seller, _) => {
             return Err(ApiError::BadRequest {
                 field: "shop_id".into(),
@@ -145,16 +108,15 @@ pub(super) async fn get_guardrails(
     principal: Principal,
 ) -> Result<axum::Json<Guardrails>, ApiError> {
     operator_only(&principal)?;
-    Ok(axum::Json(state.service.ledger().guardrails().await?))
+    Ok(axum::Json(state.service.guardrails().await?))
 }
 
 pub(super) async fn put_guardrails(
     State(state): State<AppState>,
     principal: Principal,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(guardrails): JsonObject<Guardrails>,
 ) -> Result<axum::Json<Guardrails>, ApiError> {
     operator_only(&principal)?;
-    let guardrails: Guardrails = parse_body(&body_or_error(body)?)?;
     for (field, cap) in [
         ("shop_daily_cap", guardrails.shop_daily_cap),
         ("customer_30d_cap", guardrails.customer_30d_cap),
@@ -168,8 +130,7 @@ pub(super) async fn put_guardrails(
     }
     state
         .service
-        .ledger()
-        .put_guardrails(&guardrails, &principal.actor(), now_ms())
+        .put_guardrails(&guardrails, &principal.actor())
         .await?;
     Ok(axum::Json(guardrails))
 }

@@ -1,15 +1,12 @@
 //! A shop's policy versions: `PUT`/`GET /v1/shops/{shop}/policy`, its versions,
 //! rollback and promotion; the platform's own policies.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{may_manage_shop, operator_only};
-use super::decisions::body_or_error;
-use super::platform::parse_body;
+use super::extract::{JsonObject, ShopId};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::ledger::{FailurePolicy, PolicyVersion, Rollout, ShopRollout};
@@ -17,7 +14,7 @@ use crate::service::{PlatformPolicy, rollout_label};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PolicyRequest {
+pub(super) struct PolicyRequest {
     module: String,
     #[serde(default = "empty_object")]
     settings: Value,
@@ -38,13 +35,13 @@ enum Mode {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RollbackRequest {
+pub(super) struct RollbackRequest {
     to: u64,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PlatformPolicyRequest {
+pub(super) struct PlatformPolicyRequest {
     #[serde(default)]
     module: Option<String>,
     #[serde(default = "empty_object")]
@@ -80,11 +77,10 @@ fn rollout_body(shop_id: &str, rollout: &ShopRollout) -> Value {
 pub(super) async fn put_policy(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    ShopId(shop_id): ShopId,
+    JsonObject(request): JsonObject<PolicyRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let request: PolicyRequest = parse_body(&body_or_error(body)?)?;
     let rollout = match (request.mode, request.canary_percent) {
         (Mode::Active, None) => Rollout::Active,
         (Mode::Shadow, None) => Rollout::Shadow,
@@ -123,7 +119,7 @@ pub(super) async fn put_policy(
 pub(super) async fn get_policy(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
+    ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
     let rollout = state.service.shop_rollout(&shop_id).await?;
@@ -133,10 +129,10 @@ pub(super) async fn get_policy(
 pub(super) async fn versions(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
+    ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let versions = state.service.ledger().policy_versions(&shop_id).await?;
+    let versions = state.service.policy_versions(&shop_id).await?;
     Ok(axum::Json(json!({
         "shop_id": shop_id,
         "versions": versions.iter().map(version_body).collect::<Vec<_>>(),
@@ -146,11 +142,10 @@ pub(super) async fn versions(
 pub(super) async fn rollback(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    ShopId(shop_id): ShopId,
+    JsonObject(request): JsonObject<RollbackRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let request: RollbackRequest = parse_body(&body_or_error(body)?)?;
     state
         .service
         .rollback(&shop_id, request.to, &principal.actor())
@@ -162,7 +157,7 @@ pub(super) async fn rollback(
 pub(super) async fn promote(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
+    ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
     state.service.promote(&shop_id, &principal.actor()).await?;
@@ -199,11 +194,10 @@ pub(super) async fn put_platform_policy(
     State(state): State<AppState>,
     principal: Principal,
     Path(name): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(request): JsonObject<PlatformPolicyRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     operator_only(&principal)?;
     let which = platform_policy(&name)?;
-    let request: PlatformPolicyRequest = parse_body(&body_or_error(body)?)?;
     state
         .service
         .put_platform_policy(
@@ -223,23 +217,23 @@ pub(super) async fn audit(
     principal: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
     operator_only(&principal)?;
-    let entries = state.service.ledger().audit_entries(500).await?;
+    let entries = state.service.audit_entries().await?;
     Ok(axum::Json(json!({"entries": entries})))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FailurePolicyRequest {
+pub(super) struct FailurePolicyRequest {
     failure_policy: FailurePolicy,
 }
 
 pub(super) async fn get_failure_policy(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
+    ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let policy = state.service.ledger().failure_policy(&shop_id).await?;
+    let policy = state.service.failure_policy(&shop_id).await?;
     Ok(axum::Json(
         json!({"shop_id": shop_id, "failure_policy": policy}),
     ))
@@ -248,11 +242,10 @@ pub(super) async fn get_failure_policy(
 pub(super) async fn put_failure_policy(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    ShopId(shop_id): ShopId,
+    JsonObject(request): JsonObject<FailurePolicyRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let request: FailurePolicyRequest = parse_body(&body_or_error(body)?)?;
     state
         .service
         .put_failure_policy(&shop_id, request.failure_policy, &principal.actor())

@@ -1,12 +1,10 @@
 //! `GET`/`PUT /v1/shops/{shop_id}/settings`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::auth::may_manage_shop;
-use super::decisions::body_or_error;
+use super::extract::{JsonValue, ShopId};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::ledger::ShopSettings;
@@ -22,7 +20,7 @@ fn settings_body(shop_id: &str, settings: &ShopSettings) -> Value {
 pub(super) async fn get_settings(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
+    ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
     let settings = state.service.settings(&shop_id).await?;
@@ -32,15 +30,10 @@ pub(super) async fn get_settings(
 pub(super) async fn put_settings(
     State(state): State<AppState>,
     principal: Principal,
-    Path(shop_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    ShopId(shop_id): ShopId,
+    JsonValue(settings): JsonValue,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let body = body_or_error(body)?;
-    let settings: Value = serde_json::from_slice(&body).map_err(|error| ApiError::BadRequest {
-        field: String::new(),
-        message: format!("the body is not valid JSON: {error}"),
-    })?;
     let stored = state
         .service
         .put_settings(&shop_id, &settings, &principal.actor())

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use arbiter::contract::{Action, DecisionResponse, PolicyMode, parse_request};
+use arbiter::contract::{
+    Action, DecisionResponse, FieldError, PolicyMode, parse_object, parse_request,
+};
 use arbiter::decide::{ShopPolicy, decide};
 use arbiter::engine::{CompensationModule, Engine, Limits, ModuleDigest};
 use arbiter::history::CustomerHistory;
@@ -32,14 +34,7 @@ pub struct DecideArgs {
 
 pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
     let body = read(&args.claim)?;
-    let request = parse_request(&body).map_err(|error| {
-        let field = if error.field.is_empty() {
-            String::new()
-        } else {
-            format!("field `{}`: ", error.field)
-        };
-        anyhow::anyhow!("{}: {field}{}", args.claim.display(), error.message)
-    })?;
+    let request = parse_request(&body).map_err(|error| field_error(&args.claim, error))?;
 
     let history = match &args.history {
         Some(path) => parse_json::<CustomerHistory>(path)?,
@@ -96,17 +91,19 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// Reads a JSON object from `path` by the same strict rules as the API's bodies.
 fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let body = read(path)?;
-    let mut deserializer = serde_json::Deserializer::from_slice(&body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        anyhow::anyhow!(
-            "{}: field `{}`: {}",
-            path.display(),
-            error.path(),
-            error.inner()
-        )
-    })
+    parse_object(&read(path)?).map_err(|error| field_error(path, error))
+}
+
+/// `FILE: field `x`: message`, or `FILE: message` for the file as a whole.
+fn field_error(path: &Path, error: FieldError) -> anyhow::Error {
+    let field = if error.field.is_empty() {
+        String::new()
+    } else {
+        format!("field `{}`: ", error.field)
+    };
+    anyhow::anyhow!("{}: {field}{}", path.display(), error.message)
 }
 
 /// A decision id that is the same for the same claim, module and settings.

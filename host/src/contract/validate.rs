@@ -1,7 +1,7 @@
 //! The checks serde's types cannot express: non-negative amounts within bounds,
 //! quantities that add up, ids and hashes of a sane shape, a subkind that fits its kind.
 
-use super::parse::FieldError;
+use super::field_error::FieldError;
 use super::{ClaimKind, DecisionRequest};
 
 /// The largest amount accepted anywhere, in minor units (10^15: ten trillion roubles),
@@ -18,7 +18,7 @@ const MAX_PHOTOS: usize = 100;
 
 pub(super) fn validate_request(request: &DecisionRequest) -> Result<(), FieldError> {
     id("claim_id", &request.claim_id)?;
-    id("shop_id", &request.shop_id)?;
+    check_shop_id("shop_id", &request.shop_id)?;
     if request.revision == 0 {
         return Err(FieldError::new("revision", "must be 1 or more"));
     }
@@ -106,6 +106,27 @@ pub(super) fn validate_request(request: &DecisionRequest) -> Result<(), FieldErr
     }
     Ok(())
 }
+
+/// An id (claim, shop, order, customer, sku, decision) wherever it enters: in a body, a
+/// path or a token's scope. Not empty, at most 128 bytes, no control characters.
+pub fn check_id(field: &str, value: &str) -> Result<(), FieldError> {
+    id(field, value)
+}
+
+/// A shop's id: an id, and never `*`, which stands for every shop in a module's scope.
+pub fn check_shop_id(field: &str, value: &str) -> Result<(), FieldError> {
+    id(field, value)?;
+    if value == ALL_SHOPS {
+        return Err(FieldError::new(
+            field,
+            "`*` is not a shop id (it stands for every shop)",
+        ));
+    }
+    Ok(())
+}
+
+/// What a module's scope says for "every shop".
+const ALL_SHOPS: &str = "*";
 
 fn id(field: &str, value: &str) -> Result<(), FieldError> {
     if value.trim().is_empty() {

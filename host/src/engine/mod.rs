@@ -7,16 +7,18 @@
 //! (capped) and kept with the call ([`output`]). Each call has a wall-clock deadline (epoch interruption), a memory cap
 //! and a stack cap; a guest that breaks one is a [`GuestFailure`], never a panic.
 
+mod digest;
 mod error;
 mod limits;
 mod module;
 mod output;
+mod store;
 
+pub use digest::ModuleDigest;
 pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 pub use limits::{Limits, OutputLimits, SuspensionPolicy};
-pub use module::{
-    Called, CompensationModule, FraudModule, ModuleDigest, Source, TrustedArtifact, WarmPolicy,
-};
+pub use module::{CompensationModule, FraudModule, Source, TrustedArtifact, WarmPolicy};
+pub use store::Called;
 
 use std::sync::Arc;
 use std::thread;
@@ -36,7 +38,7 @@ struct EngineInner {
     limits: Limits,
     /// Defines the WASI interfaces; the import check lets a guest use only stdout and
     /// stderr (and the streams and empty stdin and environment they come with).
-    linker: Linker<module::CallState>,
+    linker: Linker<store::CallState>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -102,7 +104,7 @@ impl Engine {
         &self.inner.wasmtime
     }
 
-    fn linker(&self) -> &Linker<module::CallState> {
+    fn linker(&self) -> &Linker<store::CallState> {
         &self.inner.linker
     }
 

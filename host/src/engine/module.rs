@@ -4,38 +4,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+use wasmtime::Store;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
-use wasmtime::{ResourceLimiter, Store, Trap};
 
-use super::output::CallWasi;
-use super::{Engine, GuestFailure, GuestFailureKind, LoadError, NotAComponent};
+use super::store::{CallState, Called, call, classify, new_store};
+use super::{Engine, GuestFailure, LoadError, ModuleDigest, NotAComponent};
 use crate::world::compensation::CompensationPolicyPre;
 use crate::world::fraud::FraudScreenPre;
 use crate::world::types::{
     Assessment, Claim, Decision, History, ModuleMetadata, PolicyError, SettingsError,
 };
-
-/// A module's identity: `sha256:` and the hex digest of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct ModuleDigest(String);
-
-impl ModuleDigest {
-    /// The digest of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(format!("sha256:{}", crate::digest::sha256_hex(bytes)))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ModuleDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Where a module comes from: its component bytes, or this host's compiled artifact of
 /// the module with that digest.
@@ -78,13 +56,6 @@ struct Loaded<Pre> {
     /// Whether the module imports WASI (for its stdout and stderr): its calls then get
     /// a WASI context and their output is captured.
     uses_wasi: bool,
-}
-
-/// A call's result, and what the guest wrote to stdout and stderr meanwhile (capped).
-#[derive(Debug)]
-pub struct Called<T> {
-    pub result: Result<T, GuestFailure>,
-    pub output: Option<String>,
 }
 
 impl<Pre> Loaded<Pre> {
@@ -385,54 +356,6 @@ impl FraudModule {
     module_accessors!();
 }
 
-/// Per-call state: the limiter, and for WASI guests their captured output. Nothing
-/// survives a call.
-pub struct CallState {
-    limiter: CallLimiter,
-    wasi: Option<CallWasi>,
-    output_cap: usize,
-}
-
-impl CallState {
-    /// The call's WASI context, made on first use.
-    pub(super) fn wasi(&mut self) -> &mut CallWasi {
-        let cap = self.output_cap;
-        self.wasi.get_or_insert_with(|| CallWasi::new(cap))
-    }
-}
-
-struct CallLimiter {
-    memory_bytes: usize,
-    hit_memory_limit: bool,
-}
-
-impl ResourceLimiter for CallLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            self.hit_memory_limit = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
-}
-
-/// Table elements a guest may grow to; far above what a compiled policy needs.
-const MAX_TABLE_ELEMENTS: usize = 100_000;
-
 /// Imports a policy may have: the contract's types-only interface, which carries no
 /// functions, and what a guest built for WASI imports to print: the streams, stdout and
 /// stderr (captured), and stdin, environment, exit and the terminal queries, all empty.
@@ -537,62 +460,6 @@ pub(super) fn sniff_component(bytes: &[u8]) -> Result<(), LoadError> {
         });
     }
     Ok(())
-}
-
-/// A fresh store under the engine's limits, with a WASI context if the module uses one.
-fn new_store(engine: &Engine, uses_wasi: bool) -> Store<CallState> {
-    let limits = engine.limits();
-    let output_cap = limits.output.guest_output_bytes;
-    let mut store = Store::new(
-        engine.wasmtime(),
-        CallState {
-            limiter: CallLimiter {
-                memory_bytes: limits.memory_bytes,
-                hit_memory_limit: false,
-            },
-            wasi: uses_wasi.then(|| CallWasi::new(output_cap)),
-            output_cap,
-        },
-    );
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(limits.deadline_ticks());
-    store
-}
-
-/// What kind of failure `error`, raised by a call in `store`, is.
-fn classify(
-    store: &Store<CallState>,
-    digest: &ModuleDigest,
-    error: wasmtime::Error,
-) -> GuestFailure {
-    let kind = if store.data().limiter.hit_memory_limit {
-        GuestFailureKind::GuestMemoryLimit
-    } else {
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => GuestFailureKind::GuestTimeout,
-            Some(Trap::StackOverflow) => GuestFailureKind::GuestStackOverflow,
-            _ => GuestFailureKind::GuestTrap,
-        }
-    };
-    GuestFailure {
-        module: digest.clone(),
-        kind,
-        detail: format!("{error:#}"),
-    }
-}
-
-/// Runs `body` in a fresh store under the engine's limits, classifies a failure and
-/// collects what a WASI guest wrote.
-fn call<T>(
-    engine: &Engine,
-    digest: &ModuleDigest,
-    uses_wasi: bool,
-    body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
-) -> Called<T> {
-    let mut store = new_store(engine, uses_wasi);
-    let result = body(&mut store).map_err(|error| classify(&store, digest, error));
-    let output = store.data().wasi.as_ref().and_then(CallWasi::output);
-    Called { result, output }
 }
 
 #[cfg(test)]

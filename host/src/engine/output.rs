@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView};
 
 /// The WASI state of one call: an empty context whose stdout and stderr go to `output`.
 pub(super) struct CallWasi {
@@ -150,13 +150,6 @@ impl StdoutStream for CapturedOutput {
 
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
         Box::new(self.clone())
-    }
-}
-
-/// Lets the WASI host functions find a call's context in its store.
-impl WasiView for super::module::CallState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        self.wasi().view()
     }
 }
 

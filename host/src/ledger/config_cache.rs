@@ -15,7 +15,7 @@ use std::sync::{Mutex, PoisonError};
 use sqlx::Row;
 
 use super::{FailurePolicy, Ledger, LedgerError, ShopRollout};
-use crate::envelope::Guardrails;
+use crate::guardrails::Guardrails;
 
 /// The config epoch a decision read: the values it gets are those of this epoch or newer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::{Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
-use crate::envelope::Guardrails;
+use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 
 /// One decision to record, with everything needed to explain and replay it.

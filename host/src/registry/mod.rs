@@ -151,7 +151,7 @@ impl Registry {
         .await
         .map_err(|error| RegistryError::Internal(format!("loading built-ins: {error}")))??;
 
-        let now = crate::service::now_ms();
+        let now = crate::clock::now_ms();
         for (module, bytes) in [
             (
                 LoadedModule::Compensation(standard.clone()),
@@ -222,7 +222,7 @@ impl Registry {
         }
 
         let module = self.compile_bounded(bytes.clone()).await?;
-        let record = module.record(bytes.len(), uploaded_by, crate::service::now_ms());
+        let record = module.record(bytes.len(), uploaded_by, crate::clock::now_ms());
         self.ledger.store_module(&record, &bytes, scope).await?;
         self.remember(digest, module);
         Ok((record, true))

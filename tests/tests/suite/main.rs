@@ -10,6 +10,7 @@ mod engine_scenarios;
 mod hostile;
 mod hot_swap;
 mod http_access;
+mod http_bodies_and_ids;
 mod http_explain;
 mod http_failure_policy;
 mod http_fraud_list;

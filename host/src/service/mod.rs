@@ -1,0 +1,103 @@
+//! The decision service: what the HTTP API (and the benchmarks) call. It owns the
+//! registry of loaded modules, the ledger and the suspension breakers; nothing here
+//! knows HTTP.
+//!
+//! - [`pipeline`]: one decision, request body to recorded answer;
+//! - [`admin`]: settings, modules, versions and their rollout, the platform's policies;
+//! - [`settings`]: the one path by which settings are checked, for both worlds;
+//! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves.
+
+mod admin;
+mod error;
+mod idempotency;
+mod pipeline;
+mod rollout;
+mod settings;
+
+pub use error::ServiceError;
+pub use idempotency::Reply;
+pub use rollout::{in_canary, rollout_label};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::Limits;
+use crate::ledger::{Ledger, LedgerError};
+use crate::registry::{Registry, UploadLimits};
+use crate::suspension::Suspensions;
+
+/// The platform policies a claim runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformPolicy {
+    /// The compensation module and settings of shops that set none of their own.
+    Compensation,
+    /// The fraud screen and its settings.
+    FraudScreen,
+}
+
+impl PlatformPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Compensation => "compensation",
+            Self::FraudScreen => "fraud_screen",
+        }
+    }
+}
+
+/// The running service: registry and ledger. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Service {
+    registry: Arc<Registry>,
+    ledger: Ledger,
+    suspensions: Arc<Suspensions>,
+}
+
+impl Service {
+    /// Opens the ledger under `data_dir` and loads the platform's modules.
+    pub async fn open(data_dir: &Path, limits: Limits) -> Result<Self, ServiceError> {
+        Self::open_with(data_dir, limits, UploadLimits::default()).await
+    }
+
+    /// Like [`Self::open`], with upload limits.
+    pub async fn open_with(
+        data_dir: &Path,
+        limits: Limits,
+        upload_limits: UploadLimits,
+    ) -> Result<Self, ServiceError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| ServiceError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let ledger = Ledger::open(&data_dir.join("arbiter.db")).await?;
+        let suspensions = Arc::new(Suspensions::new(limits.suspension.clone()));
+        let registry = Registry::open(data_dir, limits, upload_limits, ledger.clone()).await?;
+        Ok(Self {
+            registry: Arc::new(registry),
+            ledger,
+            suspensions,
+        })
+    }
+
+    /// The ledger, for what stands beside the service (tokens, tests, benchmarks);
+    /// request handlers go through the service's own methods.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Whether the ledger answers (for readiness).
+    pub async fn ping(&self) -> Result<(), LedgerError> {
+        self.ledger.ping().await
+    }
+
+    /// Waits for pending writes and closes the ledger.
+    pub async fn close(&self) {
+        self.ledger.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests;
