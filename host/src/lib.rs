@@ -20,6 +20,7 @@ pub mod history;
 pub mod ledger;
 pub mod money;
 pub mod registry;
+pub mod server;
 pub mod service;
 pub mod suspension;
 pub mod world;

@@ -1,12 +1,14 @@
 //! The HTTP API in-process: a real service on a temporary data directory behind the real
 //! router, driven with `tower::ServiceExt::oneshot` (no sockets), and a valid sample claim.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context as _;
 use arbiter::access::Access;
 use arbiter::api::{AppState, router};
 use arbiter::registry::UploadLimits;
+use arbiter::server::{Drained, FrontDoor};
 use arbiter::service::Service;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -414,4 +416,58 @@ pub fn without(mut value: Value, path: &str) -> Value {
 fn pointer<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     let pointer: String = path.split('.').map(|part| format!("/{part}")).collect();
     value.pointer_mut(&pointer)
+}
+
+/// An app's router behind the real front door ([`arbiter::server`]) on a loopback port of
+/// the system's choosing, in this process, until [`Served::drained`].
+#[derive(Debug)]
+pub struct Served {
+    address: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Drained>,
+}
+
+impl TestApp {
+    /// Serves this app's router as `arbiter serve` does, under `front_door`.
+    pub async fn serve(&self, front_door: FrontDoor) -> anyhow::Result<Served> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding a loopback port")?;
+        let address = listener.local_addr()?;
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(arbiter::server::serve(
+            listener,
+            self.router(),
+            front_door,
+            async move {
+                // A dropped sender shuts down too.
+                let _ = signal.await;
+            },
+        ));
+        Ok(Served {
+            address,
+            shutdown: Some(shutdown),
+            server,
+        })
+    }
+}
+
+impl Served {
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Begins the shutdown that SIGTERM begins in `arbiter serve`.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // An error means the server has already stopped.
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Waits until the server has drained and stopped (shutting it down if not yet).
+    pub async fn drained(mut self) -> anyhow::Result<Drained> {
+        self.begin_shutdown();
+        self.server.await.context("the server's task failed")
+    }
 }

@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use arbiter::access::{Access, operator_token_file};
 use arbiter::api::{AppState, router};
+use arbiter::server::{self, FrontDoor};
 use arbiter::service::Service;
 
 use super::limits::LimitsArgs;
@@ -25,6 +27,68 @@ pub struct ServeArgs {
     operator_token: Option<String>,
     #[command(flatten)]
     limits: LimitsArgs,
+    #[command(flatten)]
+    front_door: FrontDoorArgs,
+}
+
+/// How long the server waits for slow clients, and how many it holds at once.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Serving limits")]
+struct FrontDoorArgs {
+    /// Seconds a client has to send a request's head, from its first byte (on a new
+    /// connection: from the accept); a slower connection is closed.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    header_timeout_s: u64,
+    /// Seconds a client has to send a request's body, from the end of its head; a later
+    /// body is answered 408 and its connection closed.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    body_timeout_s: u64,
+    /// Seconds a kept-alive connection may stay silent between requests (or leave an
+    /// answer unread) before it is closed.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout_s: u64,
+    /// Connections open at once; one more is answered 503 and closed. Kept below the
+    /// open-files limit, which is raised to its hard limit at start.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for the requests in flight to be
+    /// answered; idle and half-sent connections close at once, the rest are cut then.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    drain_timeout_s: u64,
+}
+
+/// File descriptors kept for everything but connections: the ledger, the listener,
+/// compiled modules, logs.
+const RESERVED_FILES: u64 = 64;
+
+impl FrontDoorArgs {
+    /// The front door these flags ask for, its cap kept below the open-files limit.
+    fn front_door(&self) -> FrontDoor {
+        let mut max_connections = self.max_connections;
+        #[cfg(unix)]
+        match server::raise_open_files_limit() {
+            Ok(Some(open_files)) => {
+                let room = open_files.saturating_sub(RESERVED_FILES).max(1);
+                if max_connections > room {
+                    tracing::warn!(
+                        max_connections,
+                        open_files,
+                        "the connection cap is over what the open-files limit allows: lowered to {room}"
+                    );
+                    max_connections = room;
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
+        }
+        FrontDoor {
+            header_timeout: Duration::from_secs(self.header_timeout_s),
+            body_timeout: Duration::from_secs(self.body_timeout_s),
+            idle_timeout: Duration::from_secs(self.idle_timeout_s),
+            max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+            drain_timeout: Duration::from_secs(self.drain_timeout_s),
+        }
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -45,6 +109,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // First: it raises the open-files limit before anything opens a file.
+    let front_door = args.front_door.front_door();
+    tracing::info!(?front_door, "clients are served under these limits");
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating the data dir {}", args.data.display()))?;
     let operator_token = match args.operator_token {
@@ -79,12 +146,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, data = %args.data.display(), "arbiter is serving");
     eprintln!("listening on http://{address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    let drained = server::serve(listener, app, front_door, shutdown_signal()).await;
     service.ledger().close().await;
-    tracing::info!("stopped");
+    tracing::info!(open = drained.open, cut = drained.cut, "stopped");
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 
 mod engine;
 mod engine_scenarios;
+mod front_door;
 mod hostile;
 mod hot_swap;
 mod http_access;
