@@ -147,7 +147,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, data = %args.data.display(), "arbiter is serving");
     eprintln!("listening on http://{address}");
     let drained = server::serve(listener, app, front_door, shutdown_signal()).await;
-    service.ledger().close().await;
+    service.close().await;
     tracing::info!(open = drained.open, cut = drained.cut, "stopped");
     Ok(())
 }
