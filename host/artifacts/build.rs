@@ -105,6 +105,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let target_dir = guest_target_dir(&root, &out_dir);
 
     for watched in [
+        "contract-rules",
         "sdk",
         "standard",
         "fraud",

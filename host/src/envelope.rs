@@ -1,21 +1,21 @@
 //! The platform envelope: what the host enforces over any module's answer.
 //!
 //! First every value a module returns is checked against the contract (sizes, amounts,
-//! currency, consistency); a decision that fails is the module's failure, not the
-//! customer's. Then the platform's guardrails apply over whatever the module decided:
-//! the fraud screen's risk effects and the cap on a single compensation. A guardrail
-//! never fails a request: it downgrades the decision to office staff and says why.
+//! currency, consistency: the rules of `arbiter-contract-rules`, which the SDK's tests
+//! apply too); a decision that fails is the module's failure, not the customer's. Then
+//! the platform's guardrails apply over whatever the module decided: the fraud screen's
+//! risk effects and the cap on a single compensation. A guardrail never fails a
+//! request: it downgrades the decision to office staff and says why.
 
-use crate::contract::{self as c, Action, DecisionRequest, MAX_AMOUNT, Outcome, Reason, Risk};
+use arbiter_contract_rules as rules;
+
+use crate::contract::{self as c, Action, DecisionRequest, Outcome, Reason, Risk};
 use crate::engine::{GuestFailureKind, OutputLimits};
 use crate::guardrails::Guardrails;
 use crate::history::Spending;
 use crate::world::types as w;
 
-/// The longest rule id, in bytes.
-pub const MAX_RULE_BYTES: usize = 64;
-/// The furthest a module may set the next step, in days.
-pub const MAX_ETA_DAYS: u32 = 365;
+pub use arbiter_contract_rules::{MAX_ETA_DAYS, MAX_RULE_BYTES};
 
 /// A decision on its way to the marketplace, in the contract's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,18 +67,14 @@ pub struct Violation {
     pub detail: String,
 }
 
-impl Violation {
-    fn invalid(detail: impl Into<String>) -> Self {
+impl From<rules::Violation> for Violation {
+    fn from(violation: rules::Violation) -> Self {
         Self {
-            kind: GuestFailureKind::InvalidDecision,
-            detail: detail.into(),
-        }
-    }
-
-    fn too_large(detail: impl Into<String>) -> Self {
-        Self {
-            kind: GuestFailureKind::OutputTooLarge,
-            detail: detail.into(),
+            kind: match violation.kind {
+                rules::ViolationKind::InvalidDecision => GuestFailureKind::InvalidDecision,
+                rules::ViolationKind::OutputTooLarge => GuestFailureKind::OutputTooLarge,
+            },
+            detail: violation.detail,
         }
     }
 }
@@ -89,48 +85,12 @@ pub fn check_decision(
     request: &DecisionRequest,
     caps: &OutputLimits,
 ) -> Result<(), Violation> {
-    check_actions(&decision.actions, request, caps)?;
-    if decision.reasons.is_empty() {
-        return Err(Violation::invalid("the decision gives no reason"));
-    }
-    check_reasons(
-        decision
-            .reasons
-            .iter()
-            .map(|reason| (reason.rule.as_str(), reason.text.as_str())),
-        decision.reasons.len(),
-        caps,
-    )?;
-    if let Some(days) = decision.eta_days
-        && days > MAX_ETA_DAYS
-    {
-        return Err(Violation::invalid(format!(
-            "eta_days {days} is more than {MAX_ETA_DAYS}"
-        )));
-    }
-    let moves_money = decision.actions.iter().any(is_compensation);
-    match (decision.outcome, moves_money) {
-        (w::Outcome::Compensate, false) => {
-            return Err(Violation::invalid(
-                "outcome compensate without a compensation action",
-            ));
-        }
-        (outcome, true) if outcome != w::Outcome::Compensate => {
-            return Err(Violation::invalid(format!(
-                "compensation actions with outcome {:?}; only compensate gives money",
-                crate::convert::outcome(outcome)
-            )));
-        }
-        _ => {}
-    }
-    if moves_money != decision.payer.is_some() {
-        return Err(Violation::invalid(if moves_money {
-            "money moves but no payer is named"
-        } else {
-            "a payer is named but no money moves"
-        }));
-    }
-    Ok(())
+    rules::check_decision(
+        &decision_view(decision),
+        claim_view(request),
+        &output_caps(caps),
+    )
+    .map_err(Violation::from)
 }
 
 /// Checks a fraud screen's assessment for `request`, its size against `caps`.
@@ -139,142 +99,102 @@ pub fn check_assessment(
     request: &DecisionRequest,
     caps: &OutputLimits,
 ) -> Result<(), Violation> {
-    check_reasons(
-        assessment
+    let view = rules::AssessmentView {
+        signals: assessment
             .signals
             .iter()
-            .map(|signal| (signal.rule.as_str(), signal.text.as_str())),
-        assessment.signals.len(),
-        caps,
-    )?;
-    check_actions(&assessment.extra_actions, request, caps)?;
-    if assessment.extra_actions.iter().any(is_compensation) {
-        return Err(Violation::invalid(
-            "the fraud screen may not add compensation",
-        ));
-    }
-    if let Some(decision) = &assessment.platform_decision {
-        check_decision(decision, request, caps)?;
-    }
-    Ok(())
+            .map(|signal| rules::ReasonView {
+                rule: &signal.rule,
+                text: &signal.text,
+            })
+            .collect(),
+        extra_actions: assessment.extra_actions.iter().map(action_view).collect(),
+        platform_decision: assessment.platform_decision.as_ref().map(decision_view),
+    };
+    rules::check_assessment(&view, claim_view(request), &output_caps(caps)).map_err(Violation::from)
 }
 
-fn check_actions(
-    actions: &[w::Action],
-    request: &DecisionRequest,
-    caps: &OutputLimits,
-) -> Result<(), Violation> {
-    if actions.len() > caps.max_actions {
-        return Err(Violation::too_large(format!(
-            "{} actions, more than {}",
-            actions.len(),
-            caps.max_actions
-        )));
+fn output_caps(limits: &OutputLimits) -> rules::OutputCaps {
+    rules::OutputCaps {
+        max_actions: limits.max_actions,
+        max_reasons: limits.max_reasons,
+        max_text_bytes: limits.max_text_bytes,
     }
-    let currency = request.order.currency.as_str();
-    for action in actions {
-        match action {
-            w::Action::PromoCode(money)
-            | w::Action::SorryCoupon(money)
-            | w::Action::ReturnShippingRefund(money) => {
-                check_money(money.amount, &money.currency, currency)?;
-            }
-            w::Action::Refund(refund) => {
-                check_money(refund.amount, &refund.currency, currency)?;
-                check_refund_kind(refund.requires_return, request.kind)?;
-            }
-            w::Action::RequestEvidence(items) => {
-                if items.len() > caps.max_reasons {
-                    return Err(Violation::too_large(
-                        "request_evidence lists too many items",
-                    ));
-                }
-                for item in items {
-                    check_text("request_evidence item", item, caps)?;
-                }
-            }
-            w::Action::Escalate(escalation) => {
-                check_text("escalate note", &escalation.note, caps)?;
-            }
-            _ => {}
+}
+
+fn claim_view(request: &DecisionRequest) -> rules::ClaimView<'_> {
+    rules::ClaimView {
+        currency: &request.order.currency,
+        kind: match request.kind {
+            c::ClaimKind::Return => rules::ClaimKind::Return,
+            c::ClaimKind::ShortShipment => rules::ClaimKind::ShortShipment,
+            _ => rules::ClaimKind::Other,
+        },
+    }
+}
+
+fn decision_view(decision: &w::Decision) -> rules::DecisionView<'_> {
+    rules::DecisionView {
+        outcome: match decision.outcome {
+            w::Outcome::Compensate => rules::Outcome::Compensate,
+            w::Outcome::Pending => rules::Outcome::Pending,
+            w::Outcome::Escalate => rules::Outcome::Escalate,
+            w::Outcome::Reject => rules::Outcome::Reject,
+            w::Outcome::Close => rules::Outcome::Close,
+            w::Outcome::Inform => rules::Outcome::Inform,
+        },
+        actions: decision.actions.iter().map(action_view).collect(),
+        payer_named: decision.payer.is_some(),
+        eta_days: decision.eta_days,
+        reasons: decision
+            .reasons
+            .iter()
+            .map(|reason| rules::ReasonView {
+                rule: &reason.rule,
+                text: &reason.text,
+            })
+            .collect(),
+    }
+}
+
+fn money(money: &w::Money) -> rules::MoneyView<'_> {
+    rules::MoneyView {
+        amount: money.amount,
+        currency: &money.currency,
+    }
+}
+
+fn action_view(action: &w::Action) -> rules::ActionView<'_> {
+    match action {
+        w::Action::PromoCode(amount) => rules::ActionView::PromoCode(money(amount)),
+        w::Action::SorryCoupon(amount) => rules::ActionView::SorryCoupon(money(amount)),
+        w::Action::ReturnShippingRefund(amount) => {
+            rules::ActionView::ReturnShippingRefund(money(amount))
         }
+        w::Action::Refund(refund) => rules::ActionView::Refund {
+            money: rules::MoneyView {
+                amount: refund.amount,
+                currency: &refund.currency,
+            },
+            requires_return: refund.requires_return,
+        },
+        w::Action::Replacement => rules::ActionView::Replacement,
+        w::Action::RequestEvidence(items) => rules::ActionView::RequestEvidence(items),
+        w::Action::Escalate(escalation) => rules::ActionView::Escalate {
+            note: &escalation.note,
+        },
+        w::Action::RequestConfirmation(_)
+        | w::Action::RequestRefundApplication
+        | w::Action::SendDocument(_)
+        | w::Action::FollowUp
+        | w::Action::ExplainCorrectItem
+        | w::Action::StartReturn(_)
+        | w::Action::OfferReorder
+        | w::Action::UpdateProductCard
+        | w::Action::CancelOrder
+        | w::Action::BlockAccount
+        | w::Action::RelabelTicket => rules::ActionView::Other,
     }
-    Ok(())
-}
-
-fn check_money(amount: i64, currency: &str, order_currency: &str) -> Result<(), Violation> {
-    if amount < 0 {
-        return Err(Violation::invalid(format!("negative amount {amount}")));
-    }
-    if amount > MAX_AMOUNT {
-        return Err(Violation::invalid(format!(
-            "amount {amount} is more than {MAX_AMOUNT}"
-        )));
-    }
-    if currency != order_currency {
-        return Err(Violation::invalid(format!(
-            "amount in {currency}, but the order is in {order_currency}"
-        )));
-    }
-    Ok(())
-}
-
-/// A return's refund pays for goods that come back; a short shipment's refund pays for
-/// units that never arrived, so nothing can come back.
-fn check_refund_kind(requires_return: bool, kind: c::ClaimKind) -> Result<(), Violation> {
-    match (kind, requires_return) {
-        (c::ClaimKind::Return, false) => Err(Violation::invalid(
-            "a refund for a return must require the goods back",
-        )),
-        (c::ClaimKind::ShortShipment, true) => Err(Violation::invalid(
-            "a refund for a short shipment cannot require a return: the units never arrived",
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn check_reasons<'a>(
-    reasons: impl Iterator<Item = (&'a str, &'a str)>,
-    count: usize,
-    caps: &OutputLimits,
-) -> Result<(), Violation> {
-    if count > caps.max_reasons {
-        return Err(Violation::too_large(format!(
-            "{count} reasons, more than {}",
-            caps.max_reasons
-        )));
-    }
-    for (rule, text) in reasons {
-        if rule.is_empty() || rule.len() > MAX_RULE_BYTES {
-            return Err(Violation::invalid(format!(
-                "rule id must be 1 to {MAX_RULE_BYTES} bytes"
-            )));
-        }
-        check_text("reason", text, caps)?;
-    }
-    Ok(())
-}
-
-fn check_text(what: &str, text: &str, caps: &OutputLimits) -> Result<(), Violation> {
-    if text.len() > caps.max_text_bytes {
-        return Err(Violation::too_large(format!(
-            "{what} of {} bytes, more than {}",
-            text.len(),
-            caps.max_text_bytes
-        )));
-    }
-    Ok(())
-}
-
-fn is_compensation(action: &w::Action) -> bool {
-    matches!(
-        action,
-        w::Action::PromoCode(_)
-            | w::Action::SorryCoupon(_)
-            | w::Action::Refund(_)
-            | w::Action::ReturnShippingRefund(_)
-            | w::Action::Replacement
-    )
 }
 
 /// Applies the platform's guardrails to `draft`: the risk effects, the cap on a single
@@ -614,7 +534,7 @@ mod tests {
             outcome,
             payer: actions
                 .iter()
-                .any(is_compensation)
+                .any(|action| action_view(action).is_compensation())
                 .then_some(w::Payer::Seller),
             actions,
             eta_days: None,
@@ -630,6 +550,64 @@ mod tests {
             amount,
             currency: currency.into(),
         }
+    }
+
+    #[test]
+    fn the_envelope_checks_with_the_shared_rules_and_the_hosts_caps() {
+        let caps = OutputLimits::default();
+        assert_eq!(output_caps(&caps), rules::OutputCaps::DEFAULT);
+        assert_eq!(c::MAX_AMOUNT, rules::MAX_AMOUNT);
+    }
+
+    /// The SDK's runtime test (`policies/sdk/src/runtime.rs`) fails a policy's test of
+    /// this decision with the same words.
+    #[test]
+    fn money_without_a_payer_is_refused_in_the_sdks_words() {
+        let forgetful = w::Decision {
+            payer: None,
+            ..module_decision(
+                vec![w::Action::Refund(w::Refund {
+                    amount: 150_000,
+                    currency: "RUB".into(),
+                    requires_return: false,
+                })],
+                w::Outcome::Compensate,
+            )
+        };
+        assert_eq!(
+            check_decision(
+                &forgetful,
+                &request(459_000, None),
+                &OutputLimits::default()
+            ),
+            Err(Violation {
+                kind: GuestFailureKind::InvalidDecision,
+                detail: "money moves but no payer is named".to_owned(),
+            })
+        );
+    }
+
+    #[test]
+    fn fraud_screens_add_no_compensation() {
+        let caps = OutputLimits::default();
+        let request = request(459_000, None);
+        let assessment = |extra_actions| w::Assessment {
+            risk: w::Risk::None,
+            signals: Vec::new(),
+            platform_decision: None,
+            extra_actions,
+        };
+        assert_eq!(
+            check_assessment(&assessment(vec![w::Action::RelabelTicket]), &request, &caps),
+            Ok(())
+        );
+        assert_eq!(
+            check_assessment(&assessment(vec![w::Action::Replacement]), &request, &caps),
+            Err(Violation {
+                kind: GuestFailureKind::InvalidDecision,
+                detail: "the fraud screen may not add compensation".to_owned(),
+            })
+        );
     }
 
     #[test]

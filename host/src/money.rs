@@ -1,31 +1,7 @@
-//! Money for people: minor units shown with their currency's decimals.
+//! Money for people: minor units shown with their currency's decimals. The contract
+//! rules' own formatting, which the SDK's policies use too, so host and reasons agree.
 
-/// Digits after the decimal point for `currency` (ISO 4217 minor unit exponent).
-pub fn minor_unit_digits(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-/// `format_money(35000, "RUB")` is `"350.00 RUB"`.
-pub fn format_money(amount: i64, currency: &str) -> String {
-    let digits = minor_unit_digits(currency);
-    let sign = if amount < 0 { "-" } else { "" };
-    let magnitude = amount.unsigned_abs();
-    if digits == 0 {
-        return format!("{sign}{magnitude} {currency}");
-    }
-    let scale = 10_u64.pow(digits);
-    format!(
-        "{sign}{}.{:0width$} {currency}",
-        magnitude / scale,
-        magnitude % scale,
-        width = digits as usize
-    )
-}
+pub use arbiter_contract_rules::{format_money, minor_unit_digits};
 
 #[cfg(test)]
 mod tests {

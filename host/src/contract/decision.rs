@@ -1,5 +1,6 @@
 //! The decision, in the contract's JSON shape.
 
+use arbiter_contract_rules as rules;
 use serde::{Deserialize, Serialize};
 
 /// What `POST /v1/decisions` answers.
@@ -144,18 +145,53 @@ impl Action {
 
     /// The amount of a money action.
     pub fn money_amount(&self) -> Option<i64> {
-        match self {
-            Self::PromoCode { amount, .. }
-            | Self::SorryCoupon { amount, .. }
-            | Self::Refund { amount, .. }
-            | Self::ReturnShippingRefund { amount, .. } => Some(*amount),
-            _ => None,
-        }
+        self.view().money().map(|money| money.amount)
     }
 
-    /// Whether the action gives the customer money or goods of value.
+    /// Whether the action gives the customer money or goods of value (the contract
+    /// rules' compensation: a money action or a replacement).
     pub fn is_compensation(&self) -> bool {
-        self.money_amount().is_some() || matches!(self, Self::Replacement)
+        self.view().is_compensation()
+    }
+
+    /// The action as the contract rules read it.
+    fn view(&self) -> rules::ActionView<'_> {
+        fn money(amount: i64, currency: &str) -> rules::MoneyView<'_> {
+            rules::MoneyView { amount, currency }
+        }
+        match self {
+            Self::PromoCode { amount, currency } => {
+                rules::ActionView::PromoCode(money(*amount, currency))
+            }
+            Self::SorryCoupon { amount, currency } => {
+                rules::ActionView::SorryCoupon(money(*amount, currency))
+            }
+            Self::ReturnShippingRefund { amount, currency } => {
+                rules::ActionView::ReturnShippingRefund(money(*amount, currency))
+            }
+            Self::Refund {
+                amount,
+                currency,
+                requires_return,
+            } => rules::ActionView::Refund {
+                money: money(*amount, currency),
+                requires_return: *requires_return,
+            },
+            Self::Replacement => rules::ActionView::Replacement,
+            Self::RequestEvidence { items } => rules::ActionView::RequestEvidence(items),
+            Self::Escalate { note, .. } => rules::ActionView::Escalate { note },
+            Self::RequestConfirmation { .. }
+            | Self::RequestRefundApplication
+            | Self::SendDocument { .. }
+            | Self::FollowUp
+            | Self::ExplainCorrectItem
+            | Self::StartReturn { .. }
+            | Self::OfferReorder
+            | Self::UpdateProductCard
+            | Self::CancelOrder
+            | Self::BlockAccount
+            | Self::RelabelTicket => rules::ActionView::Other,
+        }
     }
 
     /// Whether the action is a promo code or a sorry-coupon.

@@ -4,9 +4,9 @@
 use super::field_error::FieldError;
 use super::{ClaimKind, DecisionRequest};
 
-/// The largest amount accepted anywhere, in minor units (10^15: ten trillion roubles),
-/// so that sums never overflow.
-pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+/// The largest amount accepted anywhere, in minor units: the contract rules' bound, the
+/// same for a claim's amounts and a module's.
+pub const MAX_AMOUNT: i64 = arbiter_contract_rules::MAX_AMOUNT;
 /// The longest id (claim, shop, order, customer, sku) accepted.
 const MAX_ID_LEN: usize = 128;
 /// The longest free text (titles, categories) accepted.

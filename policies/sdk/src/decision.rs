@@ -80,27 +80,17 @@ impl Action {
     }
 
     /// Whether the action gives the customer money or goods of value: promo codes,
-    /// sorry-coupons, refunds, return shipping and replacements.
+    /// sorry-coupons, refunds, return shipping and replacements (the contract's rules:
+    /// only outcome `compensate` carries one, and it names a payer).
     pub fn is_money(&self) -> bool {
-        matches!(
-            self,
-            Action::PromoCode(_)
-                | Action::SorryCoupon(_)
-                | Action::Refund(_)
-                | Action::ReturnShippingRefund(_)
-                | Action::Replacement
-        )
+        self.view().is_compensation()
     }
 
     /// The amount of a money action, in minor units, with its currency.
     pub fn amount(&self) -> Option<(i64, &str)> {
-        match self {
-            Action::PromoCode(money)
-            | Action::SorryCoupon(money)
-            | Action::ReturnShippingRefund(money) => Some((money.amount, &money.currency)),
-            Action::Refund(refund) => Some((refund.amount, &refund.currency)),
-            _ => None,
-        }
+        self.view()
+            .money()
+            .map(|money| (money.amount, money.currency))
     }
 }
 
@@ -142,5 +132,8 @@ mod tests {
         assert_eq!(decision.actions[0].amount(), Some((100, "RUB")));
         assert_eq!(Action::refund(5, "RUB", true).amount(), Some((5, "RUB")));
         assert_eq!(Action::FollowUp.amount(), None);
+        assert!(Action::Replacement.is_money());
+        assert_eq!(Action::Replacement.amount(), None);
+        assert!(!Action::FollowUp.is_money());
     }
 }

@@ -4,7 +4,8 @@
 //! then calls [`export_compensation_policy!`] once. The SDK turns the WIT contract
 //! (`wit/policy@0.1.0`) into Rust types, parses settings with defaults, describes them as
 //! JSON Schema, and offers money, time and decision helpers. Because a policy is a plain
-//! trait implementation, its unit tests call it natively with `cargo test`.
+//! trait implementation, its unit tests call it natively with `cargo test`, through
+//! [`runtime::decide`], which refuses what the host refuses (the shared contract rules).
 //!
 //! ```ignore
 //! use arbiter_sdk::prelude::*;
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod claim;
+pub mod contract;
 pub mod decision;
 pub mod history;
 pub mod money;
@@ -148,7 +150,7 @@ macro_rules! export_compensation_policy {
                     history: $crate::History,
                     settings: ::std::string::String,
                 ) -> ::std::result::Result<$crate::Decision, $crate::PolicyError> {
-                    $crate::runtime::decide::<$policy>(&claim, &history, &settings)
+                    $crate::runtime::answer::<$policy>(&claim, &history, &settings)
                 }
 
                 fn validate_settings(
@@ -192,7 +194,12 @@ macro_rules! export_fraud_screen {
                     settings: ::std::string::String,
                     shop_settings: ::std::string::String,
                 ) -> ::std::result::Result<$crate::Assessment, $crate::PolicyError> {
-                    $crate::runtime::assess::<$screen>(&claim, &history, &settings, &shop_settings)
+                    $crate::runtime::answer_assessment::<$screen>(
+                        &claim,
+                        &history,
+                        &settings,
+                        &shop_settings,
+                    )
                 }
 
                 fn validate_settings(

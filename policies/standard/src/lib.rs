@@ -175,7 +175,8 @@ mod tests {
             0 => claim.opened_at = claim.now - 4 * DAY_MS,
             1 => claim.order.delivered_at = None,
             2 => claim.items[0].unit_price = 0,
-            3 => claim.items[0].unit_price = i64::MAX,
+            // The largest price a claim may hold: the host refuses a larger one.
+            3 => claim.items[0].unit_price = arbiter_sdk::contract::MAX_AMOUNT,
             _ => claim.order.total = 0,
         }
     }
