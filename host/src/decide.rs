@@ -6,7 +6,7 @@ use crate::contract::{
 };
 use crate::convert;
 use crate::engine::{CompensationModule, FraudModule, GuestFailure, GuestFailureKind};
-use crate::envelope::{self, Draft, Violation};
+use crate::envelope::{self, Draft, Violation, ViolationKind};
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 use crate::world::types as w;
@@ -341,7 +341,10 @@ impl Failure {
     fn violation(module: &impl HasDigest, violation: Violation) -> Self {
         Self::Guest(GuestFailure {
             module: module.digest_clone(),
-            kind: violation.kind,
+            kind: match violation.kind {
+                ViolationKind::InvalidDecision => GuestFailureKind::InvalidDecision,
+                ViolationKind::OutputTooLarge => GuestFailureKind::OutputTooLarge,
+            },
             detail: violation.detail,
         })
     }

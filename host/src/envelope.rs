@@ -10,12 +10,14 @@
 use arbiter_contract_rules as rules;
 
 use crate::contract::{self as c, Action, DecisionRequest, Outcome, Reason, Risk};
-use crate::engine::{GuestFailureKind, OutputLimits};
+use crate::engine::OutputLimits;
 use crate::guardrails::Guardrails;
 use crate::history::Spending;
 use crate::world::types as w;
 
-pub use arbiter_contract_rules::{MAX_ETA_DAYS, MAX_RULE_BYTES};
+/// A module's answer that breaks the contract, and which way: the decide step makes it
+/// the module's failure (`invalid_decision`, `output_too_large`).
+pub use arbiter_contract_rules::{MAX_ETA_DAYS, MAX_RULE_BYTES, Violation, ViolationKind};
 
 /// A decision on its way to the marketplace, in the contract's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,25 +62,6 @@ impl Draft {
     }
 }
 
-/// A module's answer that breaks the contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub kind: GuestFailureKind,
-    pub detail: String,
-}
-
-impl From<rules::Violation> for Violation {
-    fn from(violation: rules::Violation) -> Self {
-        Self {
-            kind: match violation.kind {
-                rules::ViolationKind::InvalidDecision => GuestFailureKind::InvalidDecision,
-                rules::ViolationKind::OutputTooLarge => GuestFailureKind::OutputTooLarge,
-            },
-            detail: violation.detail,
-        }
-    }
-}
-
 /// Checks every value of a module's decision for `request`, its size against `caps`.
 pub fn check_decision(
     decision: &w::Decision,
@@ -90,7 +73,6 @@ pub fn check_decision(
         claim_view(request),
         &output_caps(caps),
     )
-    .map_err(Violation::from)
 }
 
 /// Checks a fraud screen's assessment for `request`, its size against `caps`.
@@ -111,7 +93,7 @@ pub fn check_assessment(
         extra_actions: assessment.extra_actions.iter().map(action_view).collect(),
         platform_decision: assessment.platform_decision.as_ref().map(decision_view),
     };
-    rules::check_assessment(&view, claim_view(request), &output_caps(caps)).map_err(Violation::from)
+    rules::check_assessment(&view, claim_view(request), &output_caps(caps))
 }
 
 fn output_caps(limits: &OutputLimits) -> rules::OutputCaps {
@@ -581,7 +563,7 @@ mod tests {
                 &OutputLimits::default()
             ),
             Err(Violation {
-                kind: GuestFailureKind::InvalidDecision,
+                kind: ViolationKind::InvalidDecision,
                 detail: "money moves but no payer is named".to_owned(),
             })
         );
@@ -604,7 +586,7 @@ mod tests {
         assert_eq!(
             check_assessment(&assessment(vec![w::Action::Replacement]), &request, &caps),
             Err(Violation {
-                kind: GuestFailureKind::InvalidDecision,
+                kind: ViolationKind::InvalidDecision,
                 detail: "the fraud screen may not add compensation".to_owned(),
             })
         );
@@ -651,7 +633,7 @@ mod tests {
             let violation = check_decision(&decision, &request, &caps).unwrap_err();
             assert_eq!(
                 violation.kind,
-                GuestFailureKind::InvalidDecision,
+                ViolationKind::InvalidDecision,
                 "{decision:?}"
             );
         }
@@ -662,7 +644,7 @@ mod tests {
         );
         assert_eq!(
             check_decision(&too_many, &request, &caps).map_err(|v| v.kind),
-            Err(GuestFailureKind::OutputTooLarge)
+            Err(ViolationKind::OutputTooLarge)
         );
         let long_reason = w::Decision {
             reasons: vec![w::Reason {
@@ -673,7 +655,7 @@ mod tests {
         };
         assert_eq!(
             check_decision(&long_reason, &request, &caps).map_err(|v| v.kind),
-            Err(GuestFailureKind::OutputTooLarge)
+            Err(ViolationKind::OutputTooLarge)
         );
     }
 }
