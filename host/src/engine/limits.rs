@@ -61,11 +61,14 @@ pub struct OutputLimits {
 }
 
 impl Default for OutputLimits {
+    /// The contract's default caps (the SDK's test runtime applies the same), and 1 KiB
+    /// of guest output.
     fn default() -> Self {
+        let caps = arbiter_contract_rules::OutputCaps::DEFAULT;
         Self {
-            max_actions: 32,
-            max_reasons: 32,
-            max_text_bytes: 2_000,
+            max_actions: caps.max_actions,
+            max_reasons: caps.max_reasons,
+            max_text_bytes: caps.max_text_bytes,
             guest_output_bytes: 1 << 10,
         }
     }
