@@ -44,18 +44,18 @@ const OUTER_BUILD_VARIABLES: &[&str] = &[
 
 fn main() {
     if let Err(error) = run() {
-        // The first line is what cargo shows as the error; the rest (a guest's compiler
-        // output) follows on stderr.
+        // Cargo shows a `cargo::error` line as the build's error, and fails the build.
+        // A guest's compiler output follows on stderr, which cargo shows only when the
+        // script itself fails.
         let message = error.to_string();
         let mut lines = message.lines();
-        println!(
-            "cargo::error={}",
-            lines.next().unwrap_or("building the guests failed")
-        );
-        for line in lines {
-            eprintln!("{line}");
+        let first = lines.next().unwrap_or("building the guests failed");
+        println!("cargo::error={first}");
+        let details: Vec<&str> = lines.collect();
+        if !details.is_empty() {
+            eprintln!("{}", details.join("\n"));
+            std::process::exit(1);
         }
-        std::process::exit(1);
     }
 }
 
@@ -203,9 +203,9 @@ fn ensure_targets(policies: &Path, needed: &[Target]) -> Result<(), Box<dyn Erro
         return Ok(());
     }
     let triples: Vec<&str> = missing.iter().map(|target| target.triple()).collect();
+    let absent = triples.join(" or ");
     println!(
-        "cargo::warning=the Rust toolchain lacks the guests' target {}: running `rustup target add {}`",
-        triples.join(", "),
+        "cargo::warning=the Rust toolchain has no {absent}: running `rustup target add {}`",
         triples.join(" ")
     );
     let added = Command::new("rustup")
@@ -227,18 +227,20 @@ fn ensure_targets(policies: &Path, needed: &[Target]) -> Result<(), Box<dyn Erro
                 .unwrap_or("no message")
                 .trim()
         ),
-        Ok(_) => "rustup added it to another toolchain".to_owned(),
+        Ok(_) => "`rustup target add` put it in another toolchain".to_owned(),
     };
     Err(format!(
-        "the Rust toolchain at {} lacks the target {} and {why}: run `{ADD_TARGETS_COMMAND}`",
+        "the Rust toolchain at {} has no {absent}, and {why}: run `{ADD_TARGETS_COMMAND}`",
         sysroot.display(),
-        triples.join(", "),
     )
     .into())
 }
 
 /// Builds `guests` of the `policies` workspace for `target` in release, in one `cargo
 /// build`; each leaves `<stem>.wasm` in `<target_dir>/<target>/release`.
+/// Not `--locked`: a new guest folder adds itself to `policies/Cargo.lock` here, and
+/// `.ci/run` lints `policies/` with `--locked` before anything runs this script, so a
+/// lock left uncommitted fails CI there.
 fn build_guests(
     cargo: &OsString,
     policies: &Path,
@@ -249,13 +251,7 @@ fn build_guests(
     let mut command = Command::new(cargo);
     command
         .current_dir(policies)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            target.triple(),
-        ])
+        .args(["build", "--release", "--target", target.triple()])
         .arg("--target-dir")
         .arg(target_dir);
     for guest in guests {
@@ -266,7 +262,7 @@ fn build_guests(
     if !output.status.success() {
         let packages: Vec<&str> = guests.iter().map(|guest| guest.package.as_str()).collect();
         return Err(format!(
-            "building the guests {} for {} failed:\n{}",
+            "building the guests {} for {} failed; cargo says:\n{}",
             packages.join(", "),
             target.triple(),
             String::from_utf8_lossy(&output.stderr)
