@@ -123,13 +123,16 @@ impl Ledger {
         Ok(())
     }
 
-    /// Writes the heartbeat row (migration 0009) and commits it.
+    /// Writes the heartbeat row (migration 0009) and commits it: [`HEARTBEAT_BYTES`], so
+    /// that it succeeds only where a decision would.
     async fn heartbeat(&self) -> Result<(), LedgerError> {
         let mut writer = self.writer.acquire().await?;
-        let written = sqlx::query("UPDATE health SET beat_at_ms = ?1 WHERE id = 1")
-            .bind(crate::clock::now_ms())
-            .execute(writer.connection())
-            .await;
+        let written =
+            sqlx::query("UPDATE health SET beat_at_ms = ?1, pad = zeroblob(?2) WHERE id = 1")
+                .bind(crate::clock::now_ms())
+                .bind(HEARTBEAT_BYTES)
+                .execute(writer.connection())
+                .await;
         writer.done(written.map(drop).map_err(LedgerError::from))
     }
 
@@ -182,6 +185,10 @@ impl Ledger {
         self.decisions.stats()
     }
 }
+
+/// How much the readiness check writes while writes are failing: more than a decision
+/// (a few KiB), since a small write can fit in the room a failed one left in the WAL.
+const HEARTBEAT_BYTES: i64 = 64 * 1024;
 
 /// A count or version as SQL's BIGINT, saturating.
 pub(crate) fn to_i64(value: u64) -> i64 {
