@@ -92,6 +92,12 @@ impl TestApp {
         Self::open(data, upload_limits).await
     }
 
+    /// Opens the service on `data`, a directory the caller made (on a small file system,
+    /// say), with the default upload limits; the directory is removed on drop.
+    pub async fn in_dir(data: TempDir) -> anyhow::Result<Self> {
+        Self::open(data, UploadLimits::default()).await
+    }
+
     /// The service on `data` (new or left by an earlier app) behind the v1 router.
     async fn open(data: TempDir, upload_limits: UploadLimits) -> anyhow::Result<Self> {
         let service = Service::open_with(data.path(), crate::test_limits(), upload_limits.clone())

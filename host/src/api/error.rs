@@ -44,6 +44,10 @@ pub enum ApiError {
     SettingsCheckFailed { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// The ledger's store cannot take writes (or answer reads) now: answered with
+    /// `Retry-After`, the cause logged.
+    #[error("the ledger cannot store this now; nothing was recorded, retry later")]
+    StorageUnavailable(#[source] LedgerError),
     /// The cause is logged, never answered.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -65,6 +69,7 @@ impl ApiError {
             }
             Self::SettingsCheckFailed { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -76,13 +81,23 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = %Chain(cause.as_ref()), "internal error");
         }
+        if let Self::StorageUnavailable(cause) = &self {
+            tracing::warn!(error = %Chain(cause), "answered storage_unavailable");
+        }
         let field = match &self {
             Self::BadRequest { field, .. } => Some(field.clone()),
             Self::SettingsRejected { key, .. } => key.clone(),
             _ => None,
         };
         let body = json!({"error": {"code": code, "message": self.to_string(), "field": field}});
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, Self::StorageUnavailable(_)) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -161,11 +176,18 @@ impl From<RegistryError> for ApiError {
     }
 }
 
+/// When a client may try again after `storage_unavailable`.
+const RETRY_AFTER_SECONDS: &str = "1";
+
 impl From<LedgerError> for ApiError {
     fn from(error: LedgerError) -> Self {
         match error {
             LedgerError::Database(sqlx::Error::PoolTimedOut) => {
                 Self::Unavailable("the ledger is busy; retry".into())
+            }
+            // The ledger's writer is gone: as unavailable as a full disk.
+            error @ (LedgerError::Unavailable(_) | LedgerError::Commit(_)) => {
+                Self::StorageUnavailable(error)
             }
             other => Self::Internal(Box::new(other)),
         }

@@ -6,15 +6,20 @@
 //! fails fails alone), commits, and only then answers each caller. So an answered
 //! decision is as durable as before (`synchronous=FULL`); under load the batches grow
 //! by themselves, and a lone decision commits at once, with no timer to wait for.
+//!
+//! When the transaction fails (a full disk, an I/O error, a row the store could not
+//! take), every caller in the batch gets [`LedgerError::Unavailable`] and the writer
+//! connection is closed (see [`super::writer`]): the next batch runs on a fresh one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Acquire, SqlitePool};
+use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::LedgerError;
 use super::records::DecisionRow;
+use super::writer::{Writer, is_storage_fault};
 
 /// The most rows in one transaction.
 const MAX_BATCH: usize = 256;
@@ -51,7 +56,7 @@ struct Pending {
 impl GroupCommit {
     /// Starts the writer task on the current runtime; it stops when the last
     /// `GroupCommit` is dropped.
-    pub(super) fn start(writer: SqlitePool) -> Self {
+    pub(super) fn start(writer: Writer) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let stats = Arc::new(Counters::default());
         tokio::spawn(write_batches(writer, receiver, stats.clone()));
@@ -79,7 +84,7 @@ impl GroupCommit {
 }
 
 async fn write_batches(
-    writer: SqlitePool,
+    writer: Writer,
     mut receiver: mpsc::Receiver<Pending>,
     stats: Arc<Counters>,
 ) {
@@ -98,31 +103,49 @@ async fn write_batches(
                 }
             }
             Err(error) => {
-                let message = format!("committing {} decisions: {error}", batch.len());
-                tracing::error!(%message, "group commit failed");
+                tracing::error!(decisions = batch.len(), %error, "group commit failed");
+                let cause: Arc<dyn std::error::Error + Send + Sync> = match error {
+                    LedgerError::Unavailable(cause) => cause,
+                    other => Arc::new(other),
+                };
                 for pending in batch.drain(..) {
-                    let _ = pending.done.send(Err(LedgerError::Commit(message.clone())));
+                    let _ = pending
+                        .done
+                        .send(Err(LedgerError::Unavailable(cause.clone())));
                 }
             }
         }
     }
 }
 
-/// One transaction for `rows`, each in its own savepoint; the outcome of each row, or
-/// the error that failed them all.
+/// One transaction for `rows` on the writer connection, each row in its own savepoint;
+/// the outcome of each row, or the error that failed them all. A row that the store
+/// could not take fails them all, too: SQLite may have rolled the whole transaction back.
 async fn write_batch(
-    writer: &SqlitePool,
+    writer: &Writer,
+    rows: &[&DecisionRow],
+) -> Result<Vec<Result<bool, sqlx::Error>>, LedgerError> {
+    let mut connection = writer.acquire().await?;
+    let written = write_rows(connection.connection(), rows).await;
+    // Whatever failed the transaction, nothing of it is kept: the store is unavailable
+    // to these rows. `done` closes the connection then, and marks the ledger failing.
+    connection.done(written.map_err(|error| LedgerError::Unavailable(Arc::new(error))))
+}
+
+async fn write_rows(
+    connection: &mut SqliteConnection,
     rows: &[&DecisionRow],
 ) -> Result<Vec<Result<bool, sqlx::Error>>, sqlx::Error> {
-    let mut tx = writer.begin().await?;
+    let mut tx = connection.begin().await?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows {
         let mut savepoint = tx.begin().await?;
-        match row.write(savepoint.acquire().await?).await {
+        match row.write(&mut savepoint).await {
             Ok(inserted) => {
                 savepoint.commit().await?;
                 results.push(Ok(inserted));
             }
+            Err(error) if is_storage_fault(&error) => return Err(error),
             Err(error) => {
                 savepoint.rollback().await?;
                 results.push(Err(error));

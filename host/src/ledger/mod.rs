@@ -12,6 +12,7 @@ mod group_commit;
 mod history;
 mod policies;
 mod records;
+mod writer;
 
 pub use config_cache::ConfigEpoch;
 pub use group_commit::CommitStats;
@@ -22,18 +23,26 @@ pub use records::{
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use group_commit::GroupCommit;
+use writer::Writer;
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
+    /// The store could not be written or read (a full disk, an I/O error, a transaction
+    /// rolled back under the write, a lost connection): nothing of a failed write is
+    /// kept, and the same request may succeed once the store is back.
+    #[error("the ledger's store cannot be written or read now")]
+    Unavailable(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    /// Any other database error (a statement or a row the database refused).
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
@@ -42,15 +51,26 @@ pub enum LedgerError {
     Commit(String),
 }
 
+impl From<sqlx::Error> for LedgerError {
+    fn from(error: sqlx::Error) -> Self {
+        if writer::is_storage_fault(&error) {
+            Self::Unavailable(Arc::new(error))
+        } else {
+            Self::Database(error)
+        }
+    }
+}
+
 /// The store, shared by all requests. Cheap to clone.
 ///
 /// Reads share a pool of connections (WAL lets them run beside a writer); writes go
 /// through one connection, so they queue in the process instead of contending for
 /// SQLite's write lock with its sleep-and-retry busy handler, which made the tail slow.
+/// A write that fails closes that connection (see [`writer`]).
 #[derive(Debug, Clone)]
 pub struct Ledger {
     readers: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
     decisions: GroupCommit,
     config: std::sync::Arc<config_cache::ConfigCache>,
 }
@@ -76,6 +96,7 @@ impl Ledger {
             .max_connections(8)
             .connect_with(options)
             .await?;
+        let writer = Writer::new(writer);
         let decisions = GroupCommit::start(writer.clone());
         Ok(Self {
             readers,
@@ -91,10 +112,34 @@ impl Ledger {
         Ok(())
     }
 
+    /// Whether the ledger can serve: it answers reads and takes writes. After a write
+    /// failed, every check writes the heartbeat row itself, so the ledger is ready again
+    /// as soon as the store takes writes, even with no traffic.
+    pub async fn ready(&self) -> Result<(), LedgerError> {
+        self.ping().await?;
+        if self.writer.failing() {
+            self.heartbeat().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the heartbeat row (migration 0009) and commits it: [`HEARTBEAT_BYTES`], so
+    /// that it succeeds only where a decision would.
+    async fn heartbeat(&self) -> Result<(), LedgerError> {
+        let mut writer = self.writer.acquire().await?;
+        let written =
+            sqlx::query("UPDATE health SET beat_at_ms = ?1, pad = zeroblob(?2) WHERE id = 1")
+                .bind(crate::clock::now_ms())
+                .bind(HEARTBEAT_BYTES)
+                .execute(writer.connection())
+                .await;
+        writer.done(written.map(drop).map_err(LedgerError::from))
+    }
+
     /// SQLite's own consistency check: `ok` when the file is sound.
     pub async fn integrity_check(&self) -> Result<String, LedgerError> {
         let row = sqlx::query("PRAGMA integrity_check")
-            .fetch_one(&self.writer)
+            .fetch_one(self.writer.pool())
             .await?;
         Ok(row.try_get::<String, _>(0)?)
     }
@@ -110,9 +155,23 @@ impl Ledger {
         &self.readers
     }
 
-    /// The one connection for writes.
-    pub(crate) fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// The one connection for writes, for one write that ends with
+    /// [`writer::WriteConnection::done`].
+    async fn write_connection(&self) -> Result<writer::WriteConnection, LedgerError> {
+        self.writer.acquire().await
+    }
+
+    /// Runs one statement on the writer connection; the rows it changed.
+    async fn write_statement(
+        &self,
+        statement: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<u64, LedgerError> {
+        let mut writer = self.write_connection().await?;
+        let done = statement.execute(writer.connection()).await;
+        writer.done(
+            done.map(|done| done.rows_affected())
+                .map_err(LedgerError::from),
+        )
     }
 
     /// Writes a decision's rows in the next group commit; `false` if its idempotency key
@@ -126,6 +185,10 @@ impl Ledger {
         self.decisions.stats()
     }
 }
+
+/// How much the readiness check writes while writes are failing: more than a decision
+/// (a few KiB), since a small write can fit in the room a failed one left in the WAL.
+const HEARTBEAT_BYTES: i64 = 64 * 1024;
 
 /// A count or version as SQL's BIGINT, saturating.
 pub(crate) fn to_i64(value: u64) -> i64 {

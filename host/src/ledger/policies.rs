@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use sqlx::Row;
+use sqlx::{Connection as _, Row};
 
 use super::{Ledger, LedgerError, to_i64, to_u64};
 
@@ -91,34 +91,39 @@ impl Ledger {
         bytes: &[u8],
         scope: &str,
     ) -> Result<(), LedgerError> {
-        let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "INSERT INTO modules (digest, world, size, name, version, metadata_json, schema_json,
-                 bytes, uploaded_by, uploaded_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(&record.digest)
-        .bind(&record.world)
-        .bind(to_i64(record.size))
-        .bind(&record.name)
-        .bind(&record.version)
-        .bind(&record.metadata_json)
-        .bind(&record.schema_json)
-        .bind(bytes)
-        .bind(&record.uploaded_by)
-        .bind(record.uploaded_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO module_scopes (digest, scope) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )
-        .bind(&record.digest)
-        .bind(scope)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut writer = self.write_connection().await?;
+        let written = async {
+            let mut tx = writer.connection().begin().await?;
+            sqlx::query(
+                "INSERT INTO modules (digest, world, size, name, version, metadata_json, schema_json,
+                     bytes, uploaded_by, uploaded_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(&record.digest)
+            .bind(&record.world)
+            .bind(to_i64(record.size))
+            .bind(&record.name)
+            .bind(&record.version)
+            .bind(&record.metadata_json)
+            .bind(&record.schema_json)
+            .bind(bytes)
+            .bind(&record.uploaded_by)
+            .bind(record.uploaded_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO module_scopes (digest, scope) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&record.digest)
+            .bind(scope)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(())
+        }
+        .await;
+        writer.done(written)
     }
 
     /// A module's record, if `scope` may use it (`None` scope: anyone, for operators).
@@ -261,101 +266,106 @@ impl Ledger {
         created_by: &str,
         created_at_ms: i64,
     ) -> Result<PolicyVersion, LedgerError> {
-        let mut tx = self.writer().begin().await?;
-        // What is active is read inside the transaction, on the one writer connection, so
-        // no other change lands between this read and the write: a shadow or canary added
-        // beside a concurrent activation must not put the older active version back.
-        let active_version: i64 = sqlx::query(
-            "SELECT COALESCE(
-                 (SELECT active_version FROM shop_rollouts WHERE shop_id = ?1),
-                 (SELECT MAX(version) FROM shop_settings WHERE shop_id = ?1),
-                 0) AS active_version",
-        )
-        .bind(shop_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("active_version")?;
-        let module = match module_digest {
-            Some(module) => module.map(str::to_owned),
-            None => sqlx::query(
-                "SELECT module_digest FROM shop_settings WHERE shop_id = ?1 AND version = ?2",
+        let mut writer = self.write_connection().await?;
+        let written = async {
+            let mut tx = writer.connection().begin().await?;
+            // What is active is read inside the transaction, on the one writer connection, so
+            // no other change lands between this read and the write: a shadow or canary added
+            // beside a concurrent activation must not put the older active version back.
+            let active_version: i64 = sqlx::query(
+                "SELECT COALESCE(
+                     (SELECT active_version FROM shop_rollouts WHERE shop_id = ?1),
+                     (SELECT MAX(version) FROM shop_settings WHERE shop_id = ?1),
+                     0) AS active_version",
             )
             .bind(shop_id)
-            .bind(active_version)
-            .fetch_optional(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?
-            .map(|row| row.try_get::<Option<String>, _>("module_digest"))
-            .transpose()?
-            .flatten(),
-        };
-        let row = sqlx::query(
-            "INSERT INTO shop_settings (shop_id, version, settings_json, created_by, created_at_ms, module_digest)
-             SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, ?5
-             FROM shop_settings WHERE shop_id = ?1
-             RETURNING version",
-        )
-        .bind(shop_id)
-        .bind(settings_json)
-        .bind(created_by)
-        .bind(created_at_ms)
-        .bind(&module)
-        .fetch_one(&mut *tx)
-        .await?;
-        let version: i64 = row.try_get("version")?;
-        let active = match rollout {
-            Rollout::Active => version,
-            _ => active_version,
-        };
-        let (candidate, mode, percent) = match rollout {
-            // A new active version (a settings change, say) leaves a running shadow or
-            // canary in place.
-            Rollout::Active => {
-                let current = sqlx::query(
-                    "SELECT candidate_version, candidate_mode, canary_percent
-                     FROM shop_rollouts WHERE shop_id = ?1",
+            .try_get("active_version")?;
+            let module = match module_digest {
+                Some(module) => module.map(str::to_owned),
+                None => sqlx::query(
+                    "SELECT module_digest FROM shop_settings WHERE shop_id = ?1 AND version = ?2",
                 )
                 .bind(shop_id)
+                .bind(active_version)
                 .fetch_optional(&mut *tx)
-                .await?;
-                match current {
-                    Some(row) => (
-                        row.try_get::<Option<i64>, _>("candidate_version")?,
-                        match row
-                            .try_get::<Option<String>, _>("candidate_mode")?
-                            .as_deref()
-                        {
-                            Some("canary") => Some("canary"),
-                            Some(_) => Some("shadow"),
-                            None => None,
-                        },
-                        row.try_get::<Option<i64>, _>("canary_percent")?,
-                    ),
-                    None => (None, None, None),
+                .await?
+                .map(|row| row.try_get::<Option<String>, _>("module_digest"))
+                .transpose()?
+                .flatten(),
+            };
+            let row = sqlx::query(
+                "INSERT INTO shop_settings (shop_id, version, settings_json, created_by, created_at_ms, module_digest)
+                 SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, ?5
+                 FROM shop_settings WHERE shop_id = ?1
+                 RETURNING version",
+            )
+            .bind(shop_id)
+            .bind(settings_json)
+            .bind(created_by)
+            .bind(created_at_ms)
+            .bind(&module)
+            .fetch_one(&mut *tx)
+            .await?;
+            let version: i64 = row.try_get("version")?;
+            let active = match rollout {
+                Rollout::Active => version,
+                _ => active_version,
+            };
+            let (candidate, mode, percent) = match rollout {
+                // A new active version (a settings change, say) leaves a running shadow or
+                // canary in place.
+                Rollout::Active => {
+                    let current = sqlx::query(
+                        "SELECT candidate_version, candidate_mode, canary_percent
+                         FROM shop_rollouts WHERE shop_id = ?1",
+                    )
+                    .bind(shop_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match current {
+                        Some(row) => (
+                            row.try_get::<Option<i64>, _>("candidate_version")?,
+                            match row
+                                .try_get::<Option<String>, _>("candidate_mode")?
+                                .as_deref()
+                            {
+                                Some("canary") => Some("canary"),
+                                Some(_) => Some("shadow"),
+                                None => None,
+                            },
+                            row.try_get::<Option<i64>, _>("canary_percent")?,
+                        ),
+                        None => (None, None, None),
+                    }
                 }
-            }
-            Rollout::Shadow => (Some(version), Some("shadow"), None),
-            Rollout::Canary { basis_points } => {
-                (Some(version), Some("canary"), Some(i64::from(basis_points)))
-            }
-        };
-        upsert_rollout(
-            &mut tx,
-            shop_id,
-            active,
-            candidate,
-            mode,
-            percent,
-            created_at_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(PolicyVersion {
-            version: to_u64(version),
-            module_digest: module,
-            settings_json: settings_json.to_owned(),
-            created_by: created_by.to_owned(),
-            created_at_ms,
-        })
+                Rollout::Shadow => (Some(version), Some("shadow"), None),
+                Rollout::Canary { basis_points } => {
+                    (Some(version), Some("canary"), Some(i64::from(basis_points)))
+                }
+            };
+            upsert_rollout(
+                &mut tx,
+                shop_id,
+                active,
+                candidate,
+                mode,
+                percent,
+                created_at_ms,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(PolicyVersion {
+                version: to_u64(version),
+                module_digest: module,
+                settings_json: settings_json.to_owned(),
+                created_by: created_by.to_owned(),
+                created_at_ms,
+            })
+        }
+        .await;
+        writer.done(written)
     }
 
     /// Makes version `to` active again (0: the platform's defaults) and drops any
@@ -373,10 +383,15 @@ impl Ledger {
                 None => return Ok(None),
             },
         };
-        let mut tx = self.writer().begin().await?;
-        upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;
-        tx.commit().await?;
-        Ok(Some(version))
+        let mut writer = self.write_connection().await?;
+        let written = async {
+            let mut tx = writer.connection().begin().await?;
+            upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(Some(version))
+        }
+        .await;
+        writer.done(written)
     }
 
     /// Makes the candidate the active version; none when there is no candidate.
@@ -388,19 +403,24 @@ impl Ledger {
         let Some((candidate, _)) = self.shop_rollout(shop_id).await?.candidate else {
             return Ok(None);
         };
-        let mut tx = self.writer().begin().await?;
-        upsert_rollout(
-            &mut tx,
-            shop_id,
-            to_i64(candidate.version),
-            None,
-            None,
-            None,
-            at_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Some(candidate))
+        let mut writer = self.write_connection().await?;
+        let written = async {
+            let mut tx = writer.connection().begin().await?;
+            upsert_rollout(
+                &mut tx,
+                shop_id,
+                to_i64(candidate.version),
+                None,
+                None,
+                None,
+                at_ms,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(Some(candidate))
+        }
+        .await;
+        writer.done(written)
     }
 
     /// Records what a shadow version decided beside the answered decision.
@@ -413,7 +433,7 @@ impl Ledger {
         failure: Option<&str>,
         response_json: &str,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO shadow_decisions (decision_id, module_digest, settings_version, outcome,
                  failure, response_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -423,9 +443,8 @@ impl Ledger {
         .bind(to_i64(settings_version))
         .bind(outcome)
         .bind(failure)
-        .bind(response_json)
-        .execute(self.writer())
-        .await?;
+        .bind(response_json);
+        self.write_statement(statement).await?;
         Ok(())
     }
 
@@ -451,7 +470,7 @@ impl Ledger {
         detail: &serde_json::Value,
         at_ms: i64,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO audit (audit_id, at_ms, actor, action, subject, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
@@ -460,9 +479,8 @@ impl Ledger {
         .bind(actor)
         .bind(action)
         .bind(subject)
-        .bind(detail.to_string())
-        .execute(self.writer())
-        .await?;
+        .bind(detail.to_string());
+        self.write_statement(statement).await?;
         Ok(())
     }
 
@@ -525,7 +543,7 @@ impl Ledger {
         let settings: serde_json::Value = serde_json::from_str(settings_json)
             .map_err(|error| LedgerError::Corrupt(format!("settings: {error}")))?;
         let value = serde_json::json!({"module": module, "settings": settings});
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO platform_settings (name, value_json, updated_by, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (name) DO UPDATE SET value_json = excluded.value_json,
@@ -534,9 +552,8 @@ impl Ledger {
         .bind(format!("policy:{name}"))
         .bind(value.to_string())
         .bind(updated_by)
-        .bind(updated_at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(updated_at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 }
@@ -629,7 +646,7 @@ impl Ledger {
         updated_by: &str,
         updated_at_ms: i64,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO shop_failure_policies (shop_id, policy, updated_by, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (shop_id) DO UPDATE SET policy = excluded.policy,
@@ -638,9 +655,8 @@ impl Ledger {
         .bind(shop_id)
         .bind(super::label(&policy))
         .bind(updated_by)
-        .bind(updated_at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(updated_at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 
@@ -651,16 +667,15 @@ impl Ledger {
         kind: &str,
         at_ms: i64,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO module_failures (digest, kind, count, last_at_ms) VALUES (?1, ?2, 1, ?3)
              ON CONFLICT (digest, kind) DO UPDATE SET count = module_failures.count + 1,
                  last_at_ms = excluded.last_at_ms",
         )
         .bind(digest)
         .bind(kind)
-        .bind(at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 

@@ -387,7 +387,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let value = serde_json::to_string(guardrails)
             .map_err(|error| LedgerError::Corrupt(format!("guardrails: {error}")))?;
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO platform_settings (name, value_json, updated_by, updated_at_ms)
              VALUES ('guardrails', ?1, ?2, ?3)
              ON CONFLICT (name) DO UPDATE SET value_json = excluded.value_json,
@@ -395,9 +395,8 @@ impl Ledger {
         )
         .bind(value)
         .bind(updated_by)
-        .bind(updated_at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(updated_at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 
@@ -409,7 +408,7 @@ impl Ledger {
         added_by: &str,
         added_at_ms: i64,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO fraud_list (customer_id, reason, added_by, added_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (customer_id) DO UPDATE SET
@@ -419,19 +418,16 @@ impl Ledger {
         .bind(customer_id)
         .bind(reason)
         .bind(added_by)
-        .bind(added_at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(added_at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 
     /// Takes a customer off the hard-fraud list; false when they were not on it.
     pub async fn remove_from_fraud_list(&self, customer_id: &str) -> Result<bool, LedgerError> {
-        let done = sqlx::query("DELETE FROM fraud_list WHERE customer_id = ?1")
-            .bind(customer_id)
-            .execute(self.writer())
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let statement =
+            sqlx::query("DELETE FROM fraud_list WHERE customer_id = ?1").bind(customer_id);
+        Ok(self.write_statement(statement).await? > 0)
     }
 
     /// Stores a new token under the hash of its secret.
@@ -442,7 +438,7 @@ impl Ledger {
         created_by: &str,
         created_at_ms: i64,
     ) -> Result<(), LedgerError> {
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO tokens (token_hash, token_id, role, shop_id, label, created_by, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
@@ -452,9 +448,8 @@ impl Ledger {
         .bind(&token.shop_id)
         .bind(&token.label)
         .bind(created_by)
-        .bind(created_at_ms)
-        .execute(self.writer())
-        .await?;
+        .bind(created_at_ms);
+        self.write_statement(statement).await?;
         Ok(())
     }
 

@@ -88,9 +88,10 @@ impl Service {
         &self.registry
     }
 
-    /// Whether the ledger answers (for readiness).
+    /// Whether the ledger answers reads and takes writes (for readiness): after a
+    /// failed write, this tries a write of its own.
     pub async fn ping(&self) -> Result<(), LedgerError> {
-        self.ledger.ping().await
+        self.ledger.ready().await
     }
 
     /// Waits for pending writes and closes the ledger.

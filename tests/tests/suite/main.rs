@@ -5,6 +5,7 @@
 //! needs. `policies_native` stays a binary of its own: it runs a nested `cargo test`, and
 //! alone it does not share its cores with the timing tests here.
 
+mod disk_full;
 mod engine;
 mod engine_scenarios;
 mod front_door;
