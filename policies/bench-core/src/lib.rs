@@ -129,8 +129,10 @@ impl CompensationPolicy for CorePolicy {
                 .paid_by(Payer::Seller)
                 .because("T1", "a promo code for the claim value")
         } else if value <= settings.refund_max {
+            // A return's refund pays for goods that come back (the contract's rule).
+            let requires_return = claim.kind == ClaimKind::Return;
             Decision::new(Outcome::Compensate)
-                .with(Action::refund(value, &claim.order.currency, false))
+                .with(Action::refund(value, &claim.order.currency, requires_return))
                 .paid_by(Payer::Seller)
                 .because("T2", "a refund of the claim value")
         } else {
