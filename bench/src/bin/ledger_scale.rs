@@ -34,7 +34,7 @@ use sqlx::{ConnectOptions, Connection};
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// 100 timed decisions on each ledger instead of 500 (the ledger is as large).
+    /// 300 timed decisions on each ledger instead of 1,000 (the ledger is as large).
     #[arg(long)]
     quick: bool,
     /// Print one JSON object instead of text.
@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         "--decisions must be at least {}",
         SHOP_CLAIMS + PHOTO_CLAIMS + CUSTOMER_CLAIMS
     );
-    let timed = if args.quick { 100 } else { 500 };
+    let timed = if args.quick { 300 } else { 1_000 };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
