@@ -1,15 +1,67 @@
 //! The history a claim is given, read with indexed queries: the customer's earlier
 //! claims (one row per claim, at its latest revision), what is known of each photo, and
 //! the hard-fraud list, and the compensation already given (for the envelope's caps).
+//! Every read is an index seek bounded by what the rules need (at most 200 earlier
+//! claims, the first use of a photo found, a shop's one day and a customer's 31 days of
+//! running totals), so a decision costs the same on an empty ledger and on a large one.
 
 use sqlx::Row;
 
+use super::records::utc_day;
 use super::{Ledger, LedgerError, parse_label};
 use crate::contract::{DecisionRequest, Timestamp};
 use crate::history::{
     CustomerHistory, DAY_MS, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS, MoneyGiven, PastClaim,
     PhotoHistory, Spending,
 };
+
+/// How many days before `now`'s the customer's spending reaches back (so 31 daily
+/// totals with today's).
+const CUSTOMER_WINDOW_DAYS: i64 = 30;
+
+/// The customer's newest claims of the last year, this claim (any revision) left out:
+/// a seek in `claims_by_customer` (customer, opened_at_ms), at most 200 rows read.
+const EARLIER_CLAIMS: &str = "
+    SELECT claim_id, kind, opened_at_ms, outcome, money_given, currency, sorry_coupon_given,
+           shop_id
+    FROM claims
+    WHERE customer_id = ?1 AND claim_id <> ?2 AND opened_at_ms >= ?3 AND opened_at_ms <= ?4
+    ORDER BY opened_at_ms DESC
+    LIMIT ?5";
+
+/// Whether a photo's hash was used in another claim by this customer (`own`), and by
+/// anyone else (`others`): seeks in photo_uses' key (sha256, customer_id, claim_id),
+/// each stopping at the first use found, everyone else's on either side of the
+/// customer; a hash used in thousands of claims costs a few page reads.
+const PHOTO_SEEN: &str = "
+    SELECT
+        EXISTS (SELECT 1 FROM photo_uses
+                WHERE sha256 = ?1 AND customer_id = ?2 AND claim_id <> ?3 LIMIT 1) AS own,
+        EXISTS (SELECT 1 FROM photo_uses
+                WHERE sha256 = ?1 AND customer_id < ?2 AND claim_id <> ?3 LIMIT 1)
+        OR EXISTS (SELECT 1 FROM photo_uses
+                   WHERE sha256 = ?1 AND customer_id > ?2 AND claim_id <> ?3 LIMIT 1) AS others";
+
+/// The running totals (`0010_running_totals.sql`): the shop's total of `now`'s UTC day,
+/// and the customer's of the 31 UTC days the 30 days up to `now` touch, each less what
+/// this claim (its stored revision) put in it.
+///
+/// The one difference from the sums over `claims` these replaced: totals count whole
+/// days. Those stopped at `now`'s instant (`decided_now_ms <= now`, and for the customer
+/// `>= now - 30 days`); these count the rest of today too, so a claim decided with a
+/// later `now` of the same day is counted where it was not, and the customer's first
+/// day counts whole. A sum is never less than it was: a cap stops no later than it did.
+const SPENDING: &str = "
+    SELECT
+        COALESCE((SELECT money_given FROM shop_day_totals WHERE shop_id = ?1 AND utc_day = ?4), 0)
+        - COALESCE((SELECT money_given FROM claims
+                    WHERE claim_id = ?3 AND shop_id = ?1
+                      AND decided_now_ms >= ?6 AND decided_now_ms < ?7), 0) AS shop_today,
+        COALESCE((SELECT SUM(money_given) FROM customer_day_totals
+                  WHERE customer_id = ?2 AND utc_day >= ?5 AND utc_day <= ?4), 0)
+        - COALESCE((SELECT money_given FROM claims
+                    WHERE claim_id = ?3 AND customer_id = ?2
+                      AND decided_now_ms >= ?8 AND decided_now_ms < ?7), 0) AS customer_30d";
 
 impl Ledger {
     /// The history of `request`'s customer as of `request.now`, never counting the
@@ -19,21 +71,14 @@ impl Ledger {
         let now = request.now.unix_millis();
         let mut connection = self.pool().acquire().await?;
 
-        let rows = sqlx::query(
-            "SELECT claim_id, kind, opened_at_ms, outcome, money_given, currency,
-                    sorry_coupon_given, shop_id
-             FROM claims
-             WHERE customer_id = ?1 AND claim_id <> ?2 AND opened_at_ms >= ?3 AND opened_at_ms <= ?4
-             ORDER BY opened_at_ms DESC
-             LIMIT ?5",
-        )
-        .bind(customer)
-        .bind(&request.claim_id)
-        .bind(now.saturating_sub(HISTORY_WINDOW_DAYS * DAY_MS))
-        .bind(now)
-        .bind(i64::try_from(MAX_EARLIER_CLAIMS).unwrap_or(i64::MAX))
-        .fetch_all(&mut *connection)
-        .await?;
+        let rows = sqlx::query(EARLIER_CLAIMS)
+            .bind(customer)
+            .bind(&request.claim_id)
+            .bind(now.saturating_sub(HISTORY_WINDOW_DAYS * DAY_MS))
+            .bind(now)
+            .bind(i64::try_from(MAX_EARLIER_CLAIMS).unwrap_or(i64::MAX))
+            .fetch_all(&mut *connection)
+            .await?;
         let mut earlier_claims = Vec::with_capacity(rows.len());
         for row in rows {
             let opened_at_ms: i64 = row.try_get("opened_at_ms")?;
@@ -56,16 +101,12 @@ impl Ledger {
 
         let mut photos = Vec::with_capacity(request.evidence.photos.len());
         for photo in &request.evidence.photos {
-            let row = sqlx::query(
-                "SELECT COALESCE(MAX(CASE WHEN customer_id = ?1 THEN 1 ELSE 0 END), 0) AS own,
-                        COALESCE(MAX(CASE WHEN customer_id <> ?1 THEN 1 ELSE 0 END), 0) AS others
-                 FROM photo_uses WHERE sha256 = ?2 AND claim_id <> ?3",
-            )
-            .bind(customer)
-            .bind(&photo.sha256)
-            .bind(&request.claim_id)
-            .fetch_one(&mut *connection)
-            .await?;
+            let row = sqlx::query(PHOTO_SEEN)
+                .bind(&photo.sha256)
+                .bind(customer)
+                .bind(&request.claim_id)
+                .fetch_one(&mut *connection)
+                .await?;
             photos.push(PhotoHistory {
                 sha256: photo.sha256.clone(),
                 seen_in_own_claims: row.try_get::<i64, _>("own")? != 0,
@@ -79,24 +120,19 @@ impl Ledger {
             .await?
             .is_some();
 
-        let day_start = now.div_euclid(DAY_MS) * DAY_MS;
-        let row = sqlx::query(
-            "SELECT
-                 (SELECT COALESCE(SUM(money_given), 0) FROM claims
-                  WHERE shop_id = ?1 AND claim_id <> ?3 AND decided_now_ms >= ?4 AND decided_now_ms <= ?5)
-                     AS shop_today,
-                 (SELECT COALESCE(SUM(money_given), 0) FROM claims
-                  WHERE customer_id = ?2 AND claim_id <> ?3 AND decided_now_ms >= ?6 AND decided_now_ms <= ?5)
-                     AS customer_30d",
-        )
-        .bind(&request.shop_id)
-        .bind(customer)
-        .bind(&request.claim_id)
-        .bind(day_start)
-        .bind(now)
-        .bind(now.saturating_sub(30 * DAY_MS))
-        .fetch_one(&mut *connection)
-        .await?;
+        let today = utc_day(now);
+        let first_day = today.saturating_sub(CUSTOMER_WINDOW_DAYS);
+        let row = sqlx::query(SPENDING)
+            .bind(&request.shop_id)
+            .bind(customer)
+            .bind(&request.claim_id)
+            .bind(today)
+            .bind(first_day)
+            .bind(today.saturating_mul(DAY_MS))
+            .bind(today.saturating_add(1).saturating_mul(DAY_MS))
+            .bind(first_day.saturating_mul(DAY_MS))
+            .fetch_one(&mut *connection)
+            .await?;
         let spending = Spending {
             shop_today: row.try_get("shop_today")?,
             customer_30d: row.try_get("customer_30d")?,
@@ -110,3 +146,6 @@ impl Ledger {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::{Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
 use crate::guardrails::Guardrails;
-use crate::history::CustomerHistory;
+use crate::history::{CustomerHistory, DAY_MS};
 
 /// One decision to record, with everything needed to explain and replay it.
 #[derive(Debug, Clone, Copy)]
@@ -126,8 +126,9 @@ impl From<DecisionRecord<'_>> for DecisionRow {
 }
 
 impl DecisionRow {
-    /// Writes the decision, the claim's latest state and its photos in `tx`; `false`
-    /// (and nothing written) when the idempotency key is already taken.
+    /// Writes the decision, the claim's latest state (moving its money in the running
+    /// totals) and its photos in `tx`; `false` (and nothing written) when the idempotency
+    /// key is already taken.
     pub(super) async fn write(&self, tx: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
         let inserted = sqlx::query(
             "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
@@ -170,7 +171,25 @@ impl DecisionRow {
             return Ok(false);
         }
 
-        sqlx::query(
+        // The claim as it stood, to take its money out of the totals it was counted in.
+        let previous = sqlx::query(
+            "SELECT shop_id, customer_id, money_given, decided_now_ms FROM claims
+             WHERE claim_id = ?1",
+        )
+        .bind(&self.claim_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| -> Result<Counted, sqlx::Error> {
+            Ok(Counted {
+                shop_id: row.try_get("shop_id")?,
+                customer_id: row.try_get("customer_id")?,
+                money_given: row.try_get("money_given")?,
+                utc_day: utc_day(row.try_get("decided_now_ms")?),
+            })
+        })
+        .transpose()?;
+
+        let updated = sqlx::query(
             "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
                  outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -198,6 +217,24 @@ impl DecisionRow {
         .bind(self.now_ms)
         .execute(&mut *tx)
         .await?;
+        // An older revision than the one stored changes nothing, totals included.
+        if updated.rows_affected() > 0 {
+            let current = match &previous {
+                // The upsert keeps the claim's first shop and customer.
+                Some(previous) => Counted {
+                    money_given: self.money_given,
+                    utc_day: utc_day(self.now_ms),
+                    ..previous.clone()
+                },
+                None => Counted {
+                    shop_id: self.shop_id.clone(),
+                    customer_id: self.customer_id.clone(),
+                    money_given: self.money_given,
+                    utc_day: utc_day(self.now_ms),
+                },
+            };
+            move_totals(tx, previous.as_ref(), &current).await?;
+        }
 
         for photo in &self.photos {
             sqlx::query(
@@ -212,6 +249,75 @@ impl DecisionRow {
         }
         Ok(true)
     }
+}
+
+/// Where a claim's money is counted in the running totals: its shop's and its
+/// customer's UTC day (of the `now` it was decided at).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Counted {
+    shop_id: String,
+    customer_id: String,
+    money_given: i64,
+    utc_day: i64,
+}
+
+/// The UTC day (days since 1970-01-01, rounded down) of a time in milliseconds: the key
+/// of the running totals (`0010_running_totals.sql` computes the same in SQL).
+pub(super) fn utc_day(unix_millis: i64) -> i64 {
+    unix_millis.div_euclid(DAY_MS)
+}
+
+/// Takes `previous` (the claim's last counted revision, if any) out of the running
+/// totals and puts `current` in; one change per total when the day stays the same.
+async fn move_totals(
+    tx: &mut sqlx::SqliteConnection,
+    previous: Option<&Counted>,
+    current: &Counted,
+) -> Result<(), sqlx::Error> {
+    match previous {
+        Some(previous) if previous.utc_day == current.utc_day => {
+            let change = current.money_given.saturating_sub(previous.money_given);
+            add_to_totals(tx, current, change).await
+        }
+        Some(previous) => {
+            add_to_totals(tx, previous, previous.money_given.saturating_neg()).await?;
+            add_to_totals(tx, current, current.money_given).await
+        }
+        None => add_to_totals(tx, current, current.money_given).await,
+    }
+}
+
+/// Adds `amount` (negative to take away) to the shop's and the customer's total of
+/// `counted`'s day.
+async fn add_to_totals(
+    tx: &mut sqlx::SqliteConnection,
+    counted: &Counted,
+    amount: i64,
+) -> Result<(), sqlx::Error> {
+    if amount == 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES (?1, ?2, ?3)
+         ON CONFLICT (shop_id, utc_day) DO UPDATE SET
+             money_given = shop_day_totals.money_given + excluded.money_given",
+    )
+    .bind(&counted.shop_id)
+    .bind(counted.utc_day)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO customer_day_totals (customer_id, utc_day, money_given) VALUES (?1, ?2, ?3)
+         ON CONFLICT (customer_id, utc_day) DO UPDATE SET
+             money_given = customer_day_totals.money_given + excluded.money_given",
+    )
+    .bind(&counted.customer_id)
+    .bind(counted.utc_day)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// What recording a decision came to.
