@@ -132,7 +132,11 @@ impl CompensationPolicy for CorePolicy {
             // A return's refund pays for goods that come back (the contract's rule).
             let requires_return = claim.kind == ClaimKind::Return;
             Decision::new(Outcome::Compensate)
-                .with(Action::refund(value, &claim.order.currency, requires_return))
+                .with(Action::refund(
+                    value,
+                    &claim.order.currency,
+                    requires_return,
+                ))
                 .paid_by(Payer::Seller)
                 .because("T2", "a refund of the claim value")
         } else {
