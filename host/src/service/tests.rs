@@ -42,28 +42,17 @@ async fn upload(service: &Service, path: &str) -> String {
     record.digest
 }
 
+/// The README's example claim (`tests/claims/damaged-vase.json`) as claim `claim_id` of
+/// [`SHOP`], by a customer of its own and with no photos, so claims never share one.
 fn claim(claim_id: &str) -> Vec<u8> {
-    json!({
-        "claim_id": claim_id, "revision": 1, "shop_id": SHOP,
-        "now": "2026-11-20T10:00:00Z", "opened_at": "2026-11-20T09:55:00Z",
-        "kind": "damaged", "subkind": null, "desired_outcome": "promo_code",
-        "order": {"order_id": format!("o-{claim_id}"), "currency": "RUB", "total": 459000,
-                  "placed_at": "2026-11-16T12:00:00Z", "delivered_at": "2026-11-19T18:00:00Z",
-                  "fulfilment": "3p", "courier": "seller"},
-        "items": [{"sku": "vase-1", "title": "Vase", "unit_price": 35000,
-                   "quantity_ordered": 1, "quantity_affected": 1, "category": "home"}],
-        "customer": {"customer_id": format!("u-{claim_id}"), "account_created_at": "2024-02-01T00:00:00Z"},
-        "evidence": {"photos": [], "damage_confirmed": true, "documents_match_order": null,
-                     "used_signs": []},
-        "confirmations": {"warehouse": null, "delivery_service": null, "category_manager": null,
-                          "routing_team": null, "courier": null},
-        "return_shipment": {"received_at": null, "shipping_cost": null},
-        "customer_reply": {"keeps_item": null, "insists": null, "accepts_sorry_coupon": null,
-                           "will_return": null},
-        "last_seller_reply_at": null, "last_customer_reply_at": null
-    })
-    .to_string()
-    .into_bytes()
+    let mut claim: Value =
+        serde_json::from_str(include_str!("../../../tests/claims/damaged-vase.json"))
+            .unwrap_or_else(|error| panic!("the example claim: {error}"));
+    claim["claim_id"] = json!(claim_id);
+    claim["shop_id"] = json!(SHOP);
+    claim["customer"]["customer_id"] = json!(format!("u-{claim_id}"));
+    claim["evidence"]["photos"] = json!([]);
+    claim.to_string().into_bytes()
 }
 
 async fn decide(service: &Service, claim_id: &str) -> Value {
@@ -72,6 +61,22 @@ async fn decide(service: &Service, claim_id: &str) -> Value {
         .await
         .unwrap_or_else(|error| panic!("deciding {claim_id}: {error}"));
     serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
+}
+
+/// Makes the hostile fixture, misbehaving as `behaviour`, the shop's active policy.
+async fn hostile_policy(service: &Service, behaviour: &str) -> String {
+    let hostile = upload(service, arbiter_artifacts::HOSTILE_FIXTURE_PATH).await;
+    service
+        .put_policy(
+            SHOP,
+            &hostile,
+            &json!({"behaviour": behaviour}),
+            Rollout::Active,
+            "operator",
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    hostile
 }
 
 fn standard(service: &Service) -> String {
@@ -133,17 +138,7 @@ async fn a_shadow_decides_the_same_claim_beside_the_active_version_and_is_only_r
 #[tokio::test]
 async fn a_failing_module_fails_closed_or_falls_back_to_the_platform_default() {
     let (_data, service) = service().await;
-    let hostile = upload(&service, arbiter_artifacts::HOSTILE_FIXTURE_PATH).await;
-    service
-        .put_policy(
-            SHOP,
-            &hostile,
-            &json!({"behaviour": "panic"}),
-            Rollout::Active,
-            "operator",
-        )
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
+    let hostile = hostile_policy(&service, "panic").await;
 
     let closed = decide(&service, "c-fail-1").await;
     assert_eq!(closed["outcome"], json!("escalate"));
@@ -172,17 +167,7 @@ async fn a_failing_module_fails_closed_or_falls_back_to_the_platform_default() {
 #[tokio::test]
 async fn a_module_that_keeps_exhausting_its_limits_is_suspended() {
     let (_data, service) = service().await;
-    let hostile = upload(&service, arbiter_artifacts::HOSTILE_FIXTURE_PATH).await;
-    service
-        .put_policy(
-            SHOP,
-            &hostile,
-            &json!({"behaviour": "memory_bomb"}),
-            Rollout::Active,
-            "operator",
-        )
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
+    let hostile = hostile_policy(&service, "memory_bomb").await;
     for claim_id in ["c-bomb-1", "c-bomb-2"] {
         let decision = decide(&service, claim_id).await;
         assert_eq!(
