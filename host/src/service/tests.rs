@@ -167,7 +167,7 @@ async fn a_failing_module_fails_closed_or_falls_back_to_the_platform_default() {
 #[tokio::test]
 async fn a_module_that_keeps_exhausting_its_limits_is_suspended() {
     let (_data, service) = service().await;
-    let hostile = hostile_policy(&service, "memory_bomb").await;
+    hostile_policy(&service, "memory_bomb").await;
     for claim_id in ["c-bomb-1", "c-bomb-2"] {
         let decision = decide(&service, claim_id).await;
         assert_eq!(
