@@ -1,5 +1,9 @@
 //! The HTTP API in-process: a real service on a temporary data directory behind the real
 //! router, driven with `tower::ServiceExt::oneshot` (no sockets), and a valid sample claim.
+//!
+//! The ledger is SQLite in the data directory; with `ARBITER_TEST_LEDGER=postgres` it is
+//! a scratch schema of its own on the PostgreSQL test server instead (see
+//! [`arbiter::ledger::scratch`]), so the same tests run on both stores.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,6 +11,8 @@ use std::path::Path;
 use anyhow::Context as _;
 use arbiter::access::Access;
 use arbiter::api::{AppState, router};
+use arbiter::ledger::Storage;
+use arbiter::ledger::scratch::ScratchSchema;
 use arbiter::registry::UploadLimits;
 use arbiter::server::{Drained, FrontDoor};
 use arbiter::service::Service;
@@ -27,9 +33,14 @@ pub struct TestApp {
     service: Service,
     router: Router,
     upload_limits: UploadLimits,
+    /// The ledger's PostgreSQL schema, when the tests run on PostgreSQL.
+    schema: Option<ScratchSchema>,
     // Last, so the directory outlives the service's files while dropping.
     data: TempDir,
 }
+
+/// The variable that puts the test apps' ledgers on PostgreSQL (`postgres`).
+pub const LEDGER_VARIABLE: &str = "ARBITER_TEST_LEDGER";
 
 /// An answer: status, headers and the body's bytes exactly as sent.
 #[derive(Debug, Clone)]
@@ -93,16 +104,43 @@ impl TestApp {
     }
 
     /// Opens the service on `data`, a directory the caller made (on a small file system,
-    /// say), with the default upload limits; the directory is removed on drop.
+    /// say), with the default upload limits; the directory is removed on drop. The
+    /// ledger is SQLite in that directory whatever `ARBITER_TEST_LEDGER` says: the
+    /// directory's file system is the point.
     pub async fn in_dir(data: TempDir) -> anyhow::Result<Self> {
-        Self::open(data, UploadLimits::default()).await
+        Self::open_on(data, None, UploadLimits::default()).await
     }
 
     /// The service on `data` (new or left by an earlier app) behind the v1 router.
     async fn open(data: TempDir, upload_limits: UploadLimits) -> anyhow::Result<Self> {
-        let service = Service::open_with(data.path(), crate::test_limits(), upload_limits.clone())
-            .await
-            .context("opening the service")?;
+        let schema = match std::env::var(LEDGER_VARIABLE).as_deref() {
+            Ok("postgres") => Some(
+                ScratchSchema::create()
+                    .await?
+                    .context("no PostgreSQL server for the test apps")?,
+            ),
+            _ => None,
+        };
+        Self::open_on(data, schema, upload_limits).await
+    }
+
+    async fn open_on(
+        data: TempDir,
+        schema: Option<ScratchSchema>,
+        upload_limits: UploadLimits,
+    ) -> anyhow::Result<Self> {
+        let storage = match &schema {
+            Some(schema) => schema.storage(),
+            None => Storage::Sqlite(data.path().join("arbiter.db")),
+        };
+        let service = Service::open_on(
+            &storage,
+            data.path(),
+            crate::test_limits(),
+            upload_limits.clone(),
+        )
+        .await
+        .context("opening the service")?;
         let access = Access::new(OPERATOR_TOKEN, service.ledger().clone());
         let router = router(AppState {
             service: service.clone(),
@@ -112,23 +150,25 @@ impl TestApp {
             service,
             router,
             upload_limits,
+            schema,
             data,
         })
     }
 
     /// Stops this app (its ledger closed, its modules dropped) and opens a new one on the
-    /// same data directory, as a restarted process would.
+    /// same data directory and ledger, as a restarted process would.
     pub async fn restart(self) -> anyhow::Result<Self> {
         let Self {
             service,
             router,
             upload_limits,
+            schema,
             data,
         } = self;
         drop(router);
         service.ledger().close().await;
         drop(service);
-        Self::open(data, upload_limits).await
+        Self::open_on(data, schema, upload_limits).await
     }
 
     pub fn service(&self) -> &Service {

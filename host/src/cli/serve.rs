@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use arbiter::access::{Access, operator_token_file};
 use arbiter::api::{AppState, router};
+use arbiter::ledger::Storage;
 use arbiter::server::{self, FrontDoor};
 use arbiter::service::Service;
 
@@ -18,9 +19,19 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: SocketAddr,
-    /// Where the ledger (SQLite) and the operator token live.
+    /// Where this host's own files live: the compiled modules' cache, the operator token
+    /// and, without `--database`, the ledger (SQLite).
     #[arg(long, default_value = "./data", value_name = "DIR")]
     data: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host:5432/db`) for a ledger that several
+    /// replicas share; without it the ledger is SQLite under `--data`.
+    #[arg(
+        long,
+        env = "ARBITER_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     /// The operator's bearer token; without it one is generated on first start, kept
     /// in the data dir (owner-readable only) and printed once.
     #[arg(long, env = "ARBITER_OPERATOR_TOKEN", hide_env_values = true)]
@@ -131,9 +142,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let limits = args.limits.limits();
     tracing::info!(?limits, "policy calls run under these limits");
-    let service = Service::open_with(&args.data, limits, args.limits.upload_limits())
+    let storage = Storage::choose(args.database.as_deref(), &args.data)?;
+    tracing::info!(%storage, "the ledger is here");
+    let service = Service::open_on(&storage, &args.data, limits, args.limits.upload_limits())
         .await
-        .context("opening the service")?;
+        .with_context(|| format!("opening the service on {storage}"))?;
     let access = Access::new(&operator_token, service.ledger().clone());
     let app = router(AppState {
         service: service.clone(),
@@ -144,7 +157,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, data = %args.data.display(), "arbiter is serving");
+    tracing::info!(%address, data = %args.data.display(), %storage, "arbiter is serving");
     eprintln!("listening on http://{address}");
     let drained = server::serve(listener, app, front_door, shutdown_signal()).await;
     service.close().await;

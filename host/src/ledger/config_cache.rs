@@ -12,8 +12,6 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
-use sqlx::Row;
-
 use super::{FailurePolicy, Ledger, LedgerError, ShopRollout};
 use crate::guardrails::Guardrails;
 
@@ -98,12 +96,27 @@ impl ConfigCache {
 }
 
 impl Ledger {
-    /// The config epoch now; read once per decision, before any cached value.
+    /// The config epoch now; read once per decision, before any cached value. On
+    /// PostgreSQL it is known without a read while the store's announcements are heard
+    /// (see [`super::epoch_watch`]).
     pub async fn config_epoch(&self) -> Result<ConfigEpoch, LedgerError> {
-        let row = sqlx::query("SELECT epoch FROM config_epoch WHERE id = 1")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(ConfigEpoch(row.try_get("epoch")?))
+        if let Some(epoch) = self.epoch_watch.as_ref().and_then(|watch| watch.current()) {
+            return Ok(ConfigEpoch(epoch));
+        }
+        let epoch = super::epoch_watch::read_epoch(self.pool()).await?;
+        if let Some(watch) = &self.epoch_watch {
+            watch.saw(epoch);
+        }
+        Ok(ConfigEpoch(epoch))
+    }
+
+    /// After this host changed the config: its next decision sees the change at once,
+    /// without waiting for the store's announcement.
+    pub(super) async fn config_changed(&self) -> Result<(), LedgerError> {
+        if let Some(watch) = &self.epoch_watch {
+            watch.saw(super::epoch_watch::read_epoch(self.pool()).await?);
+        }
+        Ok(())
     }
 
     /// [`Ledger::platform_policy`], cached under `epoch`.

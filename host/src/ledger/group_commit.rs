@@ -14,12 +14,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Connection as _, SqliteConnection};
+use sqlx::{AnyConnection, Connection as _};
 use tokio::sync::{mpsc, oneshot};
 
-use super::LedgerError;
 use super::records::DecisionRow;
 use super::writer::{Writer, is_storage_fault};
+use super::{Dialect, LedgerError};
 
 /// The most rows in one transaction.
 const MAX_BATCH: usize = 256;
@@ -56,10 +56,10 @@ struct Pending {
 impl GroupCommit {
     /// Starts the writer task on the current runtime; it stops when the last
     /// `GroupCommit` is dropped.
-    pub(super) fn start(writer: Writer) -> Self {
+    pub(super) fn start(writer: Writer, dialect: Dialect) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let stats = Arc::new(Counters::default());
-        tokio::spawn(write_batches(writer, receiver, stats.clone()));
+        tokio::spawn(write_batches(writer, dialect, receiver, stats.clone()));
         Self { sender, stats }
     }
 
@@ -85,13 +85,14 @@ impl GroupCommit {
 
 async fn write_batches(
     writer: Writer,
+    dialect: Dialect,
     mut receiver: mpsc::Receiver<Pending>,
     stats: Arc<Counters>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<&DecisionRow> = batch.iter().map(|pending| &pending.row).collect();
-        match write_batch(&writer, &rows).await {
+        match write_batch(&writer, dialect, &rows).await {
             Ok(results) => {
                 let written = results.iter().filter(|result| result.is_ok()).count();
                 stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -123,35 +124,47 @@ async fn write_batches(
 /// could not take fails them all, too: SQLite may have rolled the whole transaction back.
 async fn write_batch(
     writer: &Writer,
+    dialect: Dialect,
     rows: &[&DecisionRow],
 ) -> Result<Vec<Result<bool, sqlx::Error>>, LedgerError> {
     let mut connection = writer.acquire().await?;
-    let written = write_rows(connection.connection(), rows).await;
+    let written = write_rows(connection.connection(), dialect, rows).await;
     // Whatever failed the transaction, nothing of it is kept: the store is unavailable
     // to these rows. `done` closes the connection then, and marks the ledger failing.
     connection.done(written.map_err(|error| LedgerError::Unavailable(Arc::new(error))))
 }
 
+/// Writes the rows in the order of their claims (so hosts sharing a PostgreSQL take
+/// their claims' locks in one order and never wait on each other in a circle); the
+/// outcomes come back in the rows' order.
 async fn write_rows(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
+    dialect: Dialect,
     rows: &[&DecisionRow],
 ) -> Result<Vec<Result<bool, sqlx::Error>>, sqlx::Error> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| rows[a].claim_id().cmp(rows[b].claim_id()));
     let mut tx = connection.begin().await?;
-    let mut results = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut results: Vec<Option<Result<bool, sqlx::Error>>> =
+        std::iter::repeat_with(|| None).take(rows.len()).collect();
+    for index in order {
         let mut savepoint = tx.begin().await?;
-        match row.write(&mut savepoint).await {
+        let outcome = match rows[index].write(&mut savepoint, dialect).await {
             Ok(inserted) => {
                 savepoint.commit().await?;
-                results.push(Ok(inserted));
+                Ok(inserted)
             }
             Err(error) if is_storage_fault(&error) => return Err(error),
             Err(error) => {
                 savepoint.rollback().await?;
-                results.push(Err(error));
+                Err(error)
             }
-        }
+        };
+        results[index] = Some(outcome);
     }
     tx.commit().await?;
-    Ok(results)
+    Ok(results
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or(Ok(false)))
+        .collect())
 }

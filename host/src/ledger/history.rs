@@ -25,9 +25,9 @@ const EARLIER_CLAIMS: &str = "
     SELECT claim_id, kind, opened_at_ms, outcome, money_given, currency, sorry_coupon_given,
            shop_id
     FROM claims
-    WHERE customer_id = ?1 AND claim_id <> ?2 AND opened_at_ms >= ?3 AND opened_at_ms <= ?4
+    WHERE customer_id = $1 AND claim_id <> $2 AND opened_at_ms >= $3 AND opened_at_ms <= $4
     ORDER BY opened_at_ms DESC
-    LIMIT ?5";
+    LIMIT $5";
 
 /// Whether a photo's hash was used in another claim by this customer (`own`), and by
 /// anyone else (`others`): seeks in photo_uses' key (sha256, customer_id, claim_id),
@@ -35,12 +35,14 @@ const EARLIER_CLAIMS: &str = "
 /// customer; a hash used in thousands of claims costs a few page reads.
 const PHOTO_SEEN: &str = "
     SELECT
-        EXISTS (SELECT 1 FROM photo_uses
-                WHERE sha256 = ?1 AND customer_id = ?2 AND claim_id <> ?3 LIMIT 1) AS own,
-        EXISTS (SELECT 1 FROM photo_uses
-                WHERE sha256 = ?1 AND customer_id < ?2 AND claim_id <> ?3 LIMIT 1)
-        OR EXISTS (SELECT 1 FROM photo_uses
-                   WHERE sha256 = ?1 AND customer_id > ?2 AND claim_id <> ?3 LIMIT 1) AS others";
+        CASE WHEN EXISTS (SELECT 1 FROM photo_uses
+                          WHERE sha256 = $1 AND customer_id = $2 AND claim_id <> $3 LIMIT 1)
+             THEN 1 ELSE 0 END AS own,
+        CASE WHEN EXISTS (SELECT 1 FROM photo_uses
+                          WHERE sha256 = $1 AND customer_id < $2 AND claim_id <> $3 LIMIT 1)
+               OR EXISTS (SELECT 1 FROM photo_uses
+                          WHERE sha256 = $1 AND customer_id > $2 AND claim_id <> $3 LIMIT 1)
+             THEN 1 ELSE 0 END AS others";
 
 /// The running totals (`0010_running_totals.sql`): the shop's total of `now`'s UTC day,
 /// and the customer's of the 31 UTC days the 30 days up to `now` touch, each less what
@@ -53,15 +55,15 @@ const PHOTO_SEEN: &str = "
 /// day counts whole. A sum is never less than it was: a cap stops no later than it did.
 const SPENDING: &str = "
     SELECT
-        COALESCE((SELECT money_given FROM shop_day_totals WHERE shop_id = ?1 AND utc_day = ?4), 0)
+        COALESCE((SELECT money_given FROM shop_day_totals WHERE shop_id = $1 AND utc_day = $4), 0)
         - COALESCE((SELECT money_given FROM claims
-                    WHERE claim_id = ?3 AND shop_id = ?1
-                      AND decided_now_ms >= ?6 AND decided_now_ms < ?7), 0) AS shop_today,
-        COALESCE((SELECT SUM(money_given) FROM customer_day_totals
-                  WHERE customer_id = ?2 AND utc_day >= ?5 AND utc_day <= ?4), 0)
+                    WHERE claim_id = $3 AND shop_id = $1
+                      AND decided_now_ms >= $6 AND decided_now_ms < $7), 0) AS shop_today,
+        COALESCE((SELECT CAST(SUM(money_given) AS BIGINT) FROM customer_day_totals
+                  WHERE customer_id = $2 AND utc_day >= $5 AND utc_day <= $4), 0)
         - COALESCE((SELECT money_given FROM claims
-                    WHERE claim_id = ?3 AND customer_id = ?2
-                      AND decided_now_ms >= ?8 AND decided_now_ms < ?7), 0) AS customer_30d";
+                    WHERE claim_id = $3 AND customer_id = $2
+                      AND decided_now_ms >= $8 AND decided_now_ms < $7), 0) AS customer_30d";
 
 impl Ledger {
     /// The history of `request`'s customer as of `request.now`, never counting the
@@ -114,7 +116,7 @@ impl Ledger {
             });
         }
 
-        let on_hard_fraud_list = sqlx::query("SELECT 1 FROM fraud_list WHERE customer_id = ?1")
+        let on_hard_fraud_list = sqlx::query("SELECT 1 FROM fraud_list WHERE customer_id = $1")
             .bind(customer)
             .fetch_optional(&mut *connection)
             .await?

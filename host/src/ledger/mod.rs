@@ -1,34 +1,47 @@
 //! The ledger: the one seam to storage. Every decision with its request, response,
 //! module digest, settings version, history, risk signals and latency; the latest state
 //! of each claim and the photos seen, from which the next claim's history is read; shop
-//! settings; the hard-fraud list; API tokens.
+//! policy versions and rollouts; the hard-fraud list; API tokens.
 //!
-//! SQLite in WAL mode is the embedded default. The schema (`host/migrations`) uses plain
-//! types so the same store can run on PostgreSQL for several hosts; nothing outside this
-//! module writes SQL.
+//! Two stores behind one seam ([`Storage`]): SQLite in WAL mode embedded under the data
+//! dir (the default), and PostgreSQL for several hosts sharing one store. Both run the
+//! same SQL through sqlx's `Any` driver (`$1` parameters, which both parse); the few
+//! places where the dialects differ are named in [`dialect`], and each store has its own
+//! copy of the one schema history (`host/migrations/{sqlite,postgres}`, the same
+//! versions; a test holds them in step). Nothing outside this module writes SQL.
 
+mod audit;
 mod config_cache;
+pub mod dialect;
+mod epoch_watch;
 mod group_commit;
 mod history;
-mod policies;
+mod modules;
+mod platform;
 mod records;
+pub mod scratch;
+mod shadows;
+pub mod storage;
+mod versions;
 mod writer;
 
+pub use audit::AuditEntry;
 pub use config_cache::ConfigEpoch;
+pub use dialect::Dialect;
 pub use group_commit::CommitStats;
-pub use policies::{AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout};
+pub use modules::ModuleRecord;
+pub use platform::FailurePolicy;
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };
+pub use storage::Storage;
+pub use versions::{PolicyVersion, Rollout, ShopRollout};
 
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
+use epoch_watch::EpochWatch;
 use group_commit::GroupCommit;
 use writer::Writer;
 
@@ -63,47 +76,50 @@ impl From<sqlx::Error> for LedgerError {
 
 /// The store, shared by all requests. Cheap to clone.
 ///
-/// Reads share a pool of connections (WAL lets them run beside a writer); writes go
-/// through one connection, so they queue in the process instead of contending for
-/// SQLite's write lock with its sleep-and-retry busy handler, which made the tail slow.
-/// A write that fails closes that connection (see [`writer`]).
+/// Reads share a pool of connections (WAL lets them run beside a writer in SQLite);
+/// writes go through one connection per host, so they queue in the process instead of
+/// contending for SQLite's write lock with its sleep-and-retry busy handler, which made
+/// the tail slow. A write that fails closes that connection (see [`writer`]).
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    readers: SqlitePool,
+    dialect: Dialect,
+    readers: AnyPool,
     writer: Writer,
     decisions: GroupCommit,
-    config: std::sync::Arc<config_cache::ConfigCache>,
+    config: Arc<config_cache::ConfigCache>,
+    /// PostgreSQL: the config epoch as announced by the store (LISTEN/NOTIFY).
+    epoch_watch: Option<Arc<EpochWatch>>,
 }
 
 impl Ledger {
-    /// Opens (creating if needed) the SQLite ledger at `path` and brings its schema up to
-    /// date. Commits are synchronous (`synchronous=FULL`): an answered decision survives
-    /// a crash of the process or of the machine.
-    pub async fn open(path: &Path) -> Result<Self, LedgerError> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+    /// Opens (creating if needed) the store and brings its schema up to date; two hosts
+    /// starting together on one PostgreSQL take turns (the migrations hold a lock).
+    /// Commits are durable before they are answered: SQLite runs `synchronous=FULL`,
+    /// PostgreSQL its own commit (keep `synchronous_commit` on).
+    pub async fn open(storage: &Storage) -> Result<Self, LedgerError> {
+        let dialect = storage.dialect();
+        let writer = storage.pool(1).await?;
+        dialect.migrator().run(&writer).await?;
+        let readers = storage.pool(READERS).await?;
+        let epoch_watch = match storage {
+            Storage::Postgres(url) => Some(EpochWatch::start(url, readers.clone())),
+            Storage::Sqlite(_) => None,
+        };
         let writer = Writer::new(writer);
-        let decisions = GroupCommit::start(writer.clone());
+        let decisions = GroupCommit::start(writer.clone(), dialect);
         Ok(Self {
+            dialect,
             readers,
             writer,
             decisions,
             config: Default::default(),
+            epoch_watch,
         })
+    }
+
+    /// Which store this is.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Whether the database answers.
@@ -127,31 +143,37 @@ impl Ledger {
     /// that it succeeds only where a decision would.
     async fn heartbeat(&self) -> Result<(), LedgerError> {
         let mut writer = self.writer.acquire().await?;
-        let written =
-            sqlx::query("UPDATE health SET beat_at_ms = ?1, pad = zeroblob(?2) WHERE id = 1")
-                .bind(crate::clock::now_ms())
-                .bind(HEARTBEAT_BYTES)
-                .execute(writer.connection())
-                .await;
+        let written = sqlx::query(self.dialect.heartbeat())
+            .bind(crate::clock::now_ms())
+            .bind(HEARTBEAT_BYTES)
+            .execute(writer.connection())
+            .await;
         writer.done(written.map(drop).map_err(LedgerError::from))
     }
 
-    /// SQLite's own consistency check: `ok` when the file is sound.
-    pub async fn integrity_check(&self) -> Result<String, LedgerError> {
+    /// SQLite's own consistency check (`ok` when the file is sound); `None` on
+    /// PostgreSQL, which checks its pages itself.
+    pub async fn integrity_check(&self) -> Result<Option<String>, LedgerError> {
+        if self.dialect != Dialect::Sqlite {
+            return Ok(None);
+        }
         let row = sqlx::query("PRAGMA integrity_check")
             .fetch_one(self.writer.pool())
             .await?;
-        Ok(row.try_get::<String, _>(0)?)
+        Ok(Some(row.try_get::<String, _>(0)?))
     }
 
     /// Closes the pools, waiting for connections in use.
     pub async fn close(&self) {
+        if let Some(watch) = &self.epoch_watch {
+            watch.stop();
+        }
         self.readers.close().await;
         self.writer.close().await;
     }
 
     /// Connections for reads.
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.readers
     }
 
@@ -164,7 +186,7 @@ impl Ledger {
     /// Runs one statement on the writer connection; the rows it changed.
     async fn write_statement(
         &self,
-        statement: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        statement: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> Result<u64, LedgerError> {
         let mut writer = self.write_connection().await?;
         let done = statement.execute(writer.connection()).await;
@@ -172,6 +194,14 @@ impl Ledger {
             done.map(|done| done.rows_affected())
                 .map_err(LedgerError::from),
         )
+    }
+
+    /// Takes the config lock of `dialect` (see [`Dialect::lock_config`]) in `tx`.
+    async fn lock_config(&self, tx: &mut sqlx::AnyConnection) -> Result<(), LedgerError> {
+        if let Some(lock) = self.dialect.lock_config() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
+        Ok(())
     }
 
     /// Writes a decision's rows in the next group commit; `false` if its idempotency key
@@ -185,6 +215,9 @@ impl Ledger {
         self.decisions.stats()
     }
 }
+
+/// Connections for reads, per host.
+const READERS: u32 = 8;
 
 /// How much the readiness check writes while writes are failing: more than a decision
 /// (a few KiB), since a small write can fit in the room a failed one left in the WAL.

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Ledger, LedgerError, label, to_i64, to_u64};
+use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
 use crate::guardrails::Guardrails;
 use crate::history::{CustomerHistory, DAY_MS};
@@ -126,18 +126,26 @@ impl From<DecisionRecord<'_>> for DecisionRow {
 }
 
 impl DecisionRow {
+    pub(super) fn claim_id(&self) -> &str {
+        &self.claim_id
+    }
+
     /// Writes the decision, the claim's latest state (moving its money in the running
     /// totals) and its photos in `tx`; `false` (and nothing written) when the idempotency
     /// key is already taken.
-    pub(super) async fn write(&self, tx: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    pub(super) async fn write(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        dialect: Dialect,
+    ) -> Result<bool, sqlx::Error> {
         let inserted = sqlx::query(
             "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
                  shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
                  failure, latency_us, decided_at_ms, request_json, response_json, history_json,
                  signals_json, guardrails_json, settings_json, fraud_module_digest,
                  fraud_settings_json, guest_output, failure_detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21, $22, $23, $24, $25)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&self.decision_id)
@@ -172,9 +180,15 @@ impl DecisionRow {
         }
 
         // The claim as it stood, to take its money out of the totals it was counted in.
+        if let Some(lock) = dialect.lock_claim() {
+            sqlx::query(lock)
+                .bind(&self.claim_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let previous = sqlx::query(
             "SELECT shop_id, customer_id, money_given, decided_now_ms FROM claims
-             WHERE claim_id = ?1",
+             WHERE claim_id = $1",
         )
         .bind(&self.claim_id)
         .fetch_optional(&mut *tx)
@@ -192,7 +206,7 @@ impl DecisionRow {
         let updated = sqlx::query(
             "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
                  outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (claim_id) DO UPDATE SET
                  decided_now_ms = excluded.decided_now_ms,
                  kind = excluded.kind,
@@ -201,7 +215,9 @@ impl DecisionRow {
                  outcome = excluded.outcome,
                  money_given = excluded.money_given,
                  currency = excluded.currency,
-                 sorry_coupon_given = MAX(claims.sorry_coupon_given, excluded.sorry_coupon_given)
+                 sorry_coupon_given = CASE
+                     WHEN excluded.sorry_coupon_given > claims.sorry_coupon_given
+                     THEN excluded.sorry_coupon_given ELSE claims.sorry_coupon_given END
              WHERE excluded.revision >= claims.revision",
         )
         .bind(&self.claim_id)
@@ -238,7 +254,7 @@ impl DecisionRow {
 
         for photo in &self.photos {
             sqlx::query(
-                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES (?1, ?2, ?3)
+                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
             )
             .bind(photo)
@@ -270,7 +286,7 @@ pub(super) fn utc_day(unix_millis: i64) -> i64 {
 /// Takes `previous` (the claim's last counted revision, if any) out of the running
 /// totals and puts `current` in; one change per total when the day stays the same.
 async fn move_totals(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     previous: Option<&Counted>,
     current: &Counted,
 ) -> Result<(), sqlx::Error> {
@@ -290,7 +306,7 @@ async fn move_totals(
 /// Adds `amount` (negative to take away) to the shop's and the customer's total of
 /// `counted`'s day.
 async fn add_to_totals(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     counted: &Counted,
     amount: i64,
 ) -> Result<(), sqlx::Error> {
@@ -298,7 +314,7 @@ async fn add_to_totals(
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES (?1, ?2, ?3)
+        "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES ($1, $2, $3)
          ON CONFLICT (shop_id, utc_day) DO UPDATE SET
              money_given = shop_day_totals.money_given + excluded.money_given",
     )
@@ -308,7 +324,7 @@ async fn add_to_totals(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO customer_day_totals (customer_id, utc_day, money_given) VALUES (?1, ?2, ?3)
+        "INSERT INTO customer_day_totals (customer_id, utc_day, money_given) VALUES ($1, $2, $3)
          ON CONFLICT (customer_id, utc_day) DO UPDATE SET
              money_given = customer_day_totals.money_given + excluded.money_given",
     )
@@ -387,7 +403,7 @@ impl Ledger {
     /// The answer stored under `key`, if any.
     pub async fn reply_for_key(&self, key: &str) -> Result<Option<StoredReply>, LedgerError> {
         let row = sqlx::query(
-            "SELECT request_hash, response_json FROM decisions WHERE idempotency_key = ?1",
+            "SELECT request_hash, response_json FROM decisions WHERE idempotency_key = $1",
         )
         .bind(key)
         .fetch_optional(self.pool())
@@ -425,7 +441,7 @@ impl Ledger {
                     failure_detail, guest_output, latency_us,
                     decided_at_ms, request_json, response_json, history_json, signals_json,
                     guardrails_json, settings_json, fraud_module_digest, fraud_settings_json
-             FROM decisions WHERE decision_id = ?1",
+             FROM decisions WHERE decision_id = $1",
         )
         .bind(decision_id)
         .fetch_optional(self.pool())
@@ -495,7 +511,7 @@ impl Ledger {
             .map_err(|error| LedgerError::Corrupt(format!("guardrails: {error}")))?;
         let statement = sqlx::query(
             "INSERT INTO platform_settings (name, value_json, updated_by, updated_at_ms)
-             VALUES ('guardrails', ?1, ?2, ?3)
+             VALUES ('guardrails', $1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET value_json = excluded.value_json,
                  updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms",
         )
@@ -503,7 +519,7 @@ impl Ledger {
         .bind(updated_by)
         .bind(updated_at_ms);
         self.write_statement(statement).await?;
-        Ok(())
+        self.config_changed().await
     }
 
     /// Puts a customer on the hard-fraud list (or updates the reason).
@@ -516,7 +532,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let statement = sqlx::query(
             "INSERT INTO fraud_list (customer_id, reason, added_by, added_at_ms)
-             VALUES (?1, ?2, ?3, ?4)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (customer_id) DO UPDATE SET
                  reason = excluded.reason, added_by = excluded.added_by,
                  added_at_ms = excluded.added_at_ms",
@@ -532,7 +548,7 @@ impl Ledger {
     /// Takes a customer off the hard-fraud list; false when they were not on it.
     pub async fn remove_from_fraud_list(&self, customer_id: &str) -> Result<bool, LedgerError> {
         let statement =
-            sqlx::query("DELETE FROM fraud_list WHERE customer_id = ?1").bind(customer_id);
+            sqlx::query("DELETE FROM fraud_list WHERE customer_id = $1").bind(customer_id);
         Ok(self.write_statement(statement).await? > 0)
     }
 
@@ -546,7 +562,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let statement = sqlx::query(
             "INSERT INTO tokens (token_hash, token_id, role, shop_id, label, created_by, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token_hash)
         .bind(&token.token_id)
@@ -562,7 +578,7 @@ impl Ledger {
     /// The token whose secret hashes to `token_hash`.
     pub async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, LedgerError> {
         let row =
-            sqlx::query("SELECT token_id, role, shop_id, label FROM tokens WHERE token_hash = ?1")
+            sqlx::query("SELECT token_id, role, shop_id, label FROM tokens WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(self.pool())
                 .await?;

@@ -5,25 +5,27 @@
 //! On a full disk or an I/O error SQLite may roll a transaction back by itself, while
 //! sqlx still counts it open: later "transactions" on that connection become savepoints
 //! of a transaction that never commits, and answer as if they had. A fresh connection
-//! has no such past.
+//! has no such past. On PostgreSQL a lost connection or a server that cannot write is
+//! handled the same way.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::postgres::PgDatabaseError;
+use sqlx::{Any, AnyConnection, AnyPool};
 
 use super::LedgerError;
 
 /// The writer pool (one connection) and whether writes are failing.
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
-    pool: SqlitePool,
+    pool: AnyPool,
     failing: Arc<AtomicBool>,
 }
 
 impl Writer {
-    pub(super) fn new(pool: SqlitePool) -> Self {
+    pub(super) fn new(pool: AnyPool) -> Self {
         Self {
             pool,
             failing: Arc::default(),
@@ -31,7 +33,7 @@ impl Writer {
     }
 
     /// The pool itself, for what runs before requests (migrations) or only reads.
-    pub(super) fn pool(&self) -> &SqlitePool {
+    pub(super) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -63,13 +65,13 @@ impl Writer {
 /// one for the next write; that covers a write abandoned halfway, too.
 #[derive(Debug)]
 pub(super) struct WriteConnection {
-    connection: PoolConnection<Sqlite>,
+    connection: PoolConnection<Any>,
     failing: Arc<AtomicBool>,
     settled: bool,
 }
 
 impl WriteConnection {
-    pub(super) fn connection(&mut self) -> &mut SqliteConnection {
+    pub(super) fn connection(&mut self) -> &mut AnyConnection {
         &mut self.connection
     }
 
@@ -107,17 +109,30 @@ fn note_failure(failing: &AtomicBool, error: LedgerError) -> LedgerError {
 /// SQLite's primary result codes that say the store, not the statement, failed: busy or
 /// locked past the timeout, out of memory, read-only, interrupted, I/O error, corrupt,
 /// full, cannot open, lock protocol, not a database, aborted.
-const STORAGE_CODES: [i32; 12] = [4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 26];
+const SQLITE_STORAGE_CODES: [i32; 12] = [4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 26];
+
+/// PostgreSQL's SQLSTATE classes (and one code) that say the same: connection exception
+/// (08), a transaction rolled back by the server (40: serialization, deadlock),
+/// insufficient resources (53: disk full, out of memory, too many connections), operator
+/// intervention (57: shutdown, cancelled), system error (58: I/O), internal error (XX),
+/// and a server that takes no writes (25006: a standby, or read-only by setting).
+const POSTGRES_STORAGE_CLASSES: [&str; 7] = ["08", "40", "53", "57", "58", "XX", "25006"];
 
 /// Whether `error` means the store could not be read or written (rather than a statement
 /// that is wrong or a row that breaks a constraint).
 pub(super) fn is_storage_fault(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(error) => error
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| STORAGE_CODES.contains(&(code & 0xff))),
+        sqlx::Error::Database(error) => match error.try_downcast_ref::<PgDatabaseError>() {
+            Some(postgres) => POSTGRES_STORAGE_CLASSES
+                .iter()
+                .any(|class| postgres.code().starts_with(class)),
+            None => error
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| SQLITE_STORAGE_CODES.contains(&(code & 0xff))),
+        },
         sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
@@ -145,7 +160,8 @@ mod tests {
     async fn a_store_that_refuses_writes_is_a_fault_and_a_broken_constraint_is_not()
     -> Result<(), sqlx::Error> {
         // One connection: each in-memory connection is a database of its own.
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
             .await?;
@@ -165,6 +181,38 @@ mod tests {
             panic!("a read-only store took a write");
         };
         assert!(is_storage_fault(&read_only), "{read_only}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn on_postgres_too() -> Result<(), Box<dyn std::error::Error>> {
+        let Some(schema) = crate::ledger::scratch::ScratchSchema::create().await? else {
+            return Ok(());
+        };
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(schema.url())
+            .await?;
+        sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY)")
+            .execute(&pool)
+            .await?;
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&pool)
+            .await?;
+        let Err(duplicate) = sqlx::query("INSERT INTO t VALUES (1)").execute(&pool).await else {
+            panic!("a duplicate key was inserted");
+        };
+        assert!(!is_storage_fault(&duplicate), "{duplicate}");
+
+        sqlx::query("SET default_transaction_read_only = on")
+            .execute(&pool)
+            .await?;
+        let Err(read_only) = sqlx::query("INSERT INTO t VALUES (2)").execute(&pool).await else {
+            panic!("a read-only store took a write");
+        };
+        assert!(is_storage_fault(&read_only), "{read_only}");
+        pool.close().await;
         Ok(())
     }
 }

@@ -22,7 +22,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::engine::Limits;
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::storage::SQLITE_FILE;
+use crate::ledger::{Ledger, LedgerError, Storage};
 use crate::registry::{Registry, UploadLimits};
 use crate::suspension::Suspensions;
 
@@ -64,11 +65,24 @@ impl Service {
         limits: Limits,
         upload_limits: UploadLimits,
     ) -> Result<Self, ServiceError> {
+        let storage = Storage::Sqlite(data_dir.join(SQLITE_FILE));
+        Self::open_on(&storage, data_dir, limits, upload_limits).await
+    }
+
+    /// Opens the ledger in `storage` (several hosts may share a PostgreSQL one) and loads
+    /// the platform's modules; `data_dir` holds what is this host's own (the compiled
+    /// modules' cache).
+    pub async fn open_on(
+        storage: &Storage,
+        data_dir: &Path,
+        limits: Limits,
+        upload_limits: UploadLimits,
+    ) -> Result<Self, ServiceError> {
         std::fs::create_dir_all(data_dir).map_err(|source| ServiceError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let ledger = Ledger::open(&data_dir.join("arbiter.db")).await?;
+        let ledger = Ledger::open(storage).await?;
         let suspensions = Arc::new(Suspensions::new(limits.suspension.clone()));
         let registry = Registry::open(data_dir, limits, upload_limits, ledger.clone()).await?;
         Ok(Self {

@@ -1,7 +1,8 @@
 //! The history's reads against what they replaced: the running totals equal the sums
 //! over `claims` (revisions that change money and move days, several shops and
 //! customers), photo flags as the old aggregate gave them, the migration's backfill,
-//! and every read's plan an index seek.
+//! and every read's plan an index seek. Each runs on both stores (PostgreSQL in a
+//! scratch schema of its own), except the query plans, which are SQLite's.
 
 use serde_json::json;
 use sqlx::Row;
@@ -12,16 +13,73 @@ use crate::contract::{
 };
 use crate::guardrails::Guardrails;
 use crate::history::{CustomerHistory, DAY_MS, Spending};
-use crate::ledger::{DecisionRecord, Ledger, Recorded};
+use crate::ledger::scratch::ScratchSchema;
+use crate::ledger::{DecisionRecord, Dialect, Ledger, Recorded, Storage};
 
 /// 2026-11-20T00:00:00Z, the day the probes look from.
 const DAY0: i64 = 1_795_132_800_000;
 const HOUR_MS: i64 = 3_600_000;
 
-async fn ledger() -> (tempfile::TempDir, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("arbiter.db")).await.unwrap();
-    (dir, ledger)
+/// What keeps a test's store alive: its directory or its schema.
+#[derive(Debug)]
+#[expect(dead_code, reason = "held only to be dropped at the end of the test")]
+enum Place {
+    Directory(tempfile::TempDir),
+    Schema(ScratchSchema),
+}
+
+/// An empty store of `dialect` and where it lives; `None` where no PostgreSQL answers
+/// (outside CI, see [`ScratchSchema::create`]).
+async fn place(dialect: Dialect) -> Option<(Place, Storage)> {
+    match dialect {
+        Dialect::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let storage = Storage::Sqlite(dir.path().join("arbiter.db"));
+            Some((Place::Directory(dir), storage))
+        }
+        Dialect::Postgres => {
+            let schema = ScratchSchema::create().await.unwrap()?;
+            let storage = schema.storage();
+            Some((Place::Schema(schema), storage))
+        }
+    }
+}
+
+/// Runs each test on an empty ledger of each store.
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::run(crate::ledger::Dialect::Sqlite, super::$test).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::run(crate::ledger::Dialect::Postgres, super::$test).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    running_totals_equal_the_sums_over_claims_through_revisions_and_days,
+    whole_days_count_what_the_old_sums_left_out_at_the_edges,
+    photo_flags_are_what_the_aggregate_over_every_use_gave,
+);
+
+async fn run<F: std::future::Future<Output = ()>>(dialect: Dialect, test: fn(Ledger) -> F) {
+    let Some((_place, storage)) = place(dialect).await else {
+        return;
+    };
+    let ledger = Ledger::open(&storage).await.unwrap();
+    test(ledger.clone()).await;
+    ledger.close().await;
 }
 
 /// One revision of a claim as the ledger is asked to record it.
@@ -131,11 +189,11 @@ async fn summed(
 ) -> Spending {
     let row = sqlx::query(
         "SELECT
-             (SELECT COALESCE(SUM(money_given), 0) FROM claims
-              WHERE shop_id = ?1 AND claim_id <> ?3 AND decided_now_ms >= ?4 AND decided_now_ms <= ?6)
+             (SELECT COALESCE(CAST(SUM(money_given) AS BIGINT), 0) FROM claims
+              WHERE shop_id = $1 AND claim_id <> $3 AND decided_now_ms >= $4 AND decided_now_ms <= $6)
                  AS shop_today,
-             (SELECT COALESCE(SUM(money_given), 0) FROM claims
-              WHERE customer_id = ?2 AND claim_id <> ?3 AND decided_now_ms >= ?5 AND decided_now_ms <= ?6)
+             (SELECT COALESCE(CAST(SUM(money_given) AS BIGINT), 0) FROM claims
+              WHERE customer_id = $2 AND claim_id <> $3 AND decided_now_ms >= $5 AND decided_now_ms <= $6)
                  AS customer_30d",
     )
     .bind(probe.shop)
@@ -182,9 +240,7 @@ impl Dice {
 const SHOPS: [&str; 3] = ["shop-a", "shop-b", "shop-c"];
 const CUSTOMERS: [&str; 5] = ["u-1", "u-2", "u-3", "u-4", "u-5"];
 
-#[tokio::test]
-async fn running_totals_equal_the_sums_over_claims_through_revisions_and_days() {
-    let (_dir, ledger) = ledger().await;
+async fn running_totals_equal_the_sums_over_claims_through_revisions_and_days(ledger: Ledger) {
     let mut dice = Dice(11);
     let claims: Vec<String> = (0..60).map(|n| format!("c-{n}")).collect();
     let mut n = 0;
@@ -263,7 +319,7 @@ async fn running_totals_equal_the_sums_over_claims_through_revisions_and_days() 
         .unwrap();
         let regrouped: Vec<(String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {key}, (decided_now_ms - ((decided_now_ms % 86400000) + 86400000) % 86400000) / 86400000,
-                    SUM(money_given)
+                    CAST(SUM(money_given) AS BIGINT)
              FROM claims GROUP BY 1, 2 HAVING SUM(money_given) <> 0 ORDER BY 1, 2"
         )))
         .fetch_all(ledger.pool())
@@ -274,9 +330,7 @@ async fn running_totals_equal_the_sums_over_claims_through_revisions_and_days() 
     }
 }
 
-#[tokio::test]
-async fn whole_days_count_what_the_old_sums_left_out_at_the_edges() {
-    let (_dir, ledger) = ledger().await;
+async fn whole_days_count_what_the_old_sums_left_out_at_the_edges(ledger: Ledger) {
     let now_ms = DAY0 + 10 * HOUR_MS;
     let claim = |claim, now_ms, money| Decided {
         claim,
@@ -331,11 +385,27 @@ async fn whole_days_count_what_the_old_sums_left_out_at_the_edges() {
 }
 
 #[tokio::test]
-async fn the_migration_backfills_the_totals_from_the_claims_recorded_before_it() {
+async fn migration_0010_backfills_the_totals_on_sqlite() {
+    backfill_on(Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migration_0010_backfills_the_totals_on_postgres() {
+    backfill_on(Dialect::Postgres).await;
+}
+
+/// Migrates an empty store up to 0009, records claims as they were kept then, and
+/// checks what 0010 computes from them.
+async fn backfill_on(dialect: Dialect) {
+    let Some((_place, storage)) = place(dialect).await else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let earlier = dir.path().join("migrations");
     std::fs::create_dir(&earlier).unwrap();
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dialect.name());
     for entry in std::fs::read_dir(&source).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -343,12 +413,7 @@ async fn the_migration_backfills_the_totals_from_the_claims_recorded_before_it()
             std::fs::copy(&path, earlier.join(&name)).unwrap();
         }
     }
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("arbiter.db").display()
-    ))
-    .await
-    .unwrap();
+    let pool = storage.pool(1).await.unwrap();
     sqlx::migrate::Migrator::new(earlier.as_path())
         .await
         .unwrap()
@@ -368,7 +433,7 @@ async fn the_migration_backfills_the_totals_from_the_claims_recorded_before_it()
         sqlx::query(
             "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
                  outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
-             VALUES (?1, ?2, ?3, 'damaged', 0, 1, 'compensate', ?4, 'RUB', 0, ?5)",
+             VALUES ($1, $2, $3, 'damaged', 0, 1, 'compensate', $4, 'RUB', 0, $5)",
         )
         .bind(claim)
         .bind(customer)
@@ -379,7 +444,7 @@ async fn the_migration_backfills_the_totals_from_the_claims_recorded_before_it()
         .await
         .unwrap();
     }
-    sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+    dialect.migrator().run(&pool).await.unwrap();
 
     let day0 = DAY0 / DAY_MS;
     let shops: Vec<(String, i64, i64)> =
@@ -420,9 +485,9 @@ fn owned(rows: &[(&str, i64, i64)]) -> Vec<(String, i64, i64)> {
 /// What the old aggregate over all of a hash's uses answered.
 async fn photo_flags_by_aggregate(ledger: &Ledger, probe: &Decided<'_>) -> (bool, bool) {
     let row = sqlx::query(
-        "SELECT COALESCE(MAX(CASE WHEN customer_id = ?1 THEN 1 ELSE 0 END), 0) AS own,
-                COALESCE(MAX(CASE WHEN customer_id <> ?1 THEN 1 ELSE 0 END), 0) AS others
-         FROM photo_uses WHERE sha256 = ?2 AND claim_id <> ?3",
+        "SELECT COALESCE(MAX(CASE WHEN customer_id = $1 THEN 1 ELSE 0 END), 0) AS own,
+                COALESCE(MAX(CASE WHEN customer_id <> $1 THEN 1 ELSE 0 END), 0) AS others
+         FROM photo_uses WHERE sha256 = $2 AND claim_id <> $3",
     )
     .bind(probe.customer)
     .bind(probe.photos[0])
@@ -436,9 +501,7 @@ async fn photo_flags_by_aggregate(ledger: &Ledger, probe: &Decided<'_>) -> (bool
     )
 }
 
-#[tokio::test]
-async fn photo_flags_are_what_the_aggregate_over_every_use_gave() {
-    let (_dir, ledger) = ledger().await;
+async fn photo_flags_are_what_the_aggregate_over_every_use_gave(ledger: Ledger) {
     let uses: [(&str, &str, &str); 8] = [
         // (claim, customer, hash)
         ("m-old", "m", "own-only"),
@@ -515,7 +578,10 @@ async fn plan(ledger: &Ledger, sql: &str, binds: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_read_is_an_index_seek() {
-    let (_dir, ledger) = ledger().await;
+    let Some((_place, storage)) = place(Dialect::Sqlite).await else {
+        return;
+    };
+    let ledger = Ledger::open(&storage).await.unwrap();
     let plans = [
         (
             "earlier claims",
