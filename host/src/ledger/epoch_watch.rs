@@ -1,6 +1,8 @@
 //! PostgreSQL: the config epoch as the store announces it, so a decision need not read
 //! it. Every move of the epoch is a notification on `arbiter_config_epoch` (migration
-//! 0007), delivered when its transaction commits; a task listens and keeps the newest.
+//! 0007), delivered when its transaction commits; a task listens and, on each, reads the
+//! epoch (the channel is the whole database's, so a ledger in another schema of it
+//! announces there too: an announcement says only "read again").
 //!
 //! While the listening connection is down (or not yet up) the watch says it does not
 //! know, and each decision reads the epoch itself, as on SQLite; once the task is
@@ -97,14 +99,114 @@ async fn listen_once(url: &str, pool: &AnyPool, watch: &EpochWatch) -> Result<()
     loop {
         tokio::select! {
             notification = listener.try_recv() => match notification? {
-                Some(notification) => match notification.payload().parse::<i64>() {
-                    Ok(epoch) => watch.saw(epoch),
-                    Err(_) => watch.saw(read_epoch(pool).await?),
-                },
+                // The payload is not trusted: the channel is the database's, and
+                // ledgers in other schemas of it announce their own epochs there.
+                Some(_) => watch.saw(read_epoch(pool).await?),
                 // The connection was lost: announcements may have been missed.
                 None => return Ok(()),
             },
             _ = recheck.tick() => watch.saw(read_epoch(pool).await?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::guardrails::Guardrails;
+    use crate::ledger::Ledger;
+    use crate::ledger::scratch::ScratchSchema;
+
+    /// Waits until `ledger` is listening (at most 5 s).
+    async fn listening(ledger: &Ledger) {
+        let started = Instant::now();
+        while ledger
+            .epoch_watch
+            .as_ref()
+            .and_then(|watch| watch.current())
+            .is_none()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "never listening"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn caps(cap: i64) -> Guardrails {
+        Guardrails {
+            shop_daily_cap: Some(cap),
+            customer_30d_cap: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_through_one_host_is_heard_by_another_within_a_second() {
+        let Some(schema) = ScratchSchema::create().await.unwrap() else {
+            return;
+        };
+        let one = Ledger::open(&schema.storage()).await.unwrap();
+        let other = Ledger::open(&schema.storage()).await.unwrap();
+        listening(&other).await;
+        let before = other.config_epoch().await.unwrap();
+        assert_eq!(
+            other.guardrails_at(before).await.unwrap(),
+            Guardrails::default()
+        );
+
+        one.put_guardrails(&caps(500), "test", 0).await.unwrap();
+        // The host that made the change sees it at once.
+        let epoch = one.config_epoch().await.unwrap();
+        assert_eq!(one.guardrails_at(epoch).await.unwrap(), caps(500));
+        // The other hears of it, without reading the epoch per call.
+        let changed = Instant::now();
+        loop {
+            let epoch = other.config_epoch().await.unwrap();
+            if epoch != before {
+                assert_eq!(other.guardrails_at(epoch).await.unwrap(), caps(500));
+                break;
+            }
+            assert!(
+                changed.elapsed() < Duration::from_secs(1),
+                "not heard in 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        one.close().await;
+        other.close().await;
+    }
+
+    #[tokio::test]
+    async fn another_schemas_announcements_leave_this_ledgers_config_alone() {
+        let (Some(mine), Some(theirs)) = (
+            ScratchSchema::create().await.unwrap(),
+            ScratchSchema::create().await.unwrap(),
+        ) else {
+            return;
+        };
+        let ledger = Ledger::open(&mine.storage()).await.unwrap();
+        let neighbour = Ledger::open(&theirs.storage()).await.unwrap();
+        listening(&ledger).await;
+        ledger.put_guardrails(&caps(100), "test", 0).await.unwrap();
+        let own = ledger.config_epoch().await.unwrap();
+        // The neighbour's epoch runs ahead of this ledger's, on the same channel.
+        for cap in 0..5 {
+            neighbour
+                .put_guardrails(&caps(cap), "test", 0)
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(ledger.config_epoch().await.unwrap(), own);
+        // And this ledger's next change is still its next epoch.
+        ledger.put_guardrails(&caps(200), "test", 0).await.unwrap();
+        let epoch = ledger.config_epoch().await.unwrap();
+        assert_ne!(epoch, own);
+        assert_eq!(ledger.guardrails_at(epoch).await.unwrap(), caps(200));
+        ledger.close().await;
+        neighbour.close().await;
     }
 }
