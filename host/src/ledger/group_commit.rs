@@ -18,13 +18,15 @@ use sqlx::{AnyConnection, Connection as _};
 use tokio::sync::{mpsc, oneshot};
 
 use super::records::DecisionRow;
-use super::writer::{Writer, is_storage_fault};
+use super::writer::{Writer, is_storage_fault, is_transient};
 use super::{Dialect, LedgerError};
 
 /// The most rows in one transaction.
 const MAX_BATCH: usize = 256;
 /// Rows that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 4_096;
+/// Tries of one batch whose transaction the store rolled back (see [`is_transient`]).
+const ATTEMPTS: usize = 3;
 
 /// The way to the writer task. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -128,7 +130,18 @@ async fn write_batch(
     rows: &[&DecisionRow],
 ) -> Result<Vec<Result<bool, sqlx::Error>>, LedgerError> {
     let mut connection = writer.acquire().await?;
-    let written = write_rows(connection.connection(), dialect, rows).await;
+    let mut written = write_rows(connection.connection(), dialect, rows).await;
+    // A transaction the server rolled back to break a deadlock or a serialization
+    // conflict with another host is whole again on a second try.
+    for _ in 1..ATTEMPTS {
+        match &written {
+            Err(error) if is_transient(error) => {
+                tracing::warn!(%error, "group commit rolled back by the store; trying again");
+                written = write_rows(connection.connection(), dialect, rows).await;
+            }
+            _ => break,
+        }
+    }
     // Whatever failed the transaction, nothing of it is kept: the store is unavailable
     // to these rows. `done` closes the connection then, and marks the ledger failing.
     connection.done(written.map_err(|error| LedgerError::Unavailable(Arc::new(error))))
@@ -143,7 +156,7 @@ async fn write_rows(
     rows: &[&DecisionRow],
 ) -> Result<Vec<Result<bool, sqlx::Error>>, sqlx::Error> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| rows[a].claim_id().cmp(rows[b].claim_id()));
+    order.sort_by_key(|&index| (rows[index].claim_id(), rows[index].idempotency_key()));
     let mut tx = connection.begin().await?;
     let mut results: Vec<Option<Result<bool, sqlx::Error>>> =
         std::iter::repeat_with(|| None).take(rows.len()).collect();

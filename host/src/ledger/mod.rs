@@ -35,7 +35,7 @@ pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };
 pub use storage::Storage;
-pub use versions::{PolicyVersion, Rollout, ShopRollout};
+pub use versions::{PolicyVersion, Rollout, ShopRollout, VersionModule};
 
 use std::sync::Arc;
 

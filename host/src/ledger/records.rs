@@ -130,6 +130,10 @@ impl DecisionRow {
         &self.claim_id
     }
 
+    pub(super) fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+
     /// Writes the decision, the claim's latest state (moving its money in the running
     /// totals) and its photos in `tx`; `false` (and nothing written) when the idempotency
     /// key is already taken.

@@ -17,6 +17,29 @@ pub struct PolicyVersion {
     pub created_at_ms: i64,
 }
 
+/// The module a policy version runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionModule<'a> {
+    /// The platform's default compensation module (whichever it is when deciding).
+    PlatformDefault,
+    /// An uploaded module, by digest.
+    Uploaded(&'a str),
+}
+
+impl<'a> VersionModule<'a> {
+    /// The module a version's stored digest names (none: the platform's default).
+    pub fn stored(digest: Option<&'a str>) -> Self {
+        digest.map_or(Self::PlatformDefault, Self::Uploaded)
+    }
+
+    fn digest(self) -> Option<&'a str> {
+        match self {
+            Self::PlatformDefault => None,
+            Self::Uploaded(digest) => Some(digest),
+        }
+    }
+}
+
 /// How a version is rolled out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rollout {
@@ -141,12 +164,12 @@ impl Ledger {
         rows.iter().map(version_from_row).collect()
     }
 
-    /// Adds a version (`module_digest` none: keep the active version's module) and rolls
-    /// it out as `rollout`, in one transaction. Returns the new version.
+    /// Adds a version running `module` and rolls it out as `rollout`, in one
+    /// transaction. Returns the new version.
     pub async fn add_policy_version(
         &self,
         shop_id: &str,
-        module_digest: Option<Option<&str>>,
+        module: VersionModule<'_>,
         settings_json: &str,
         rollout: Rollout,
         created_by: &str,
@@ -155,7 +178,7 @@ impl Ledger {
         let mut writer = self.write_connection().await?;
         let written = async {
             let mut tx = writer.connection().begin().await?;
-            self.lock_config(&mut *tx).await?;
+            self.lock_config(&mut tx).await?;
             // What is active is read inside the transaction, on the one writer connection, so
             // no other change lands between this read and the write: a shadow or canary added
             // beside a concurrent activation must not put the older active version back.
@@ -169,19 +192,7 @@ impl Ledger {
             .fetch_one(&mut *tx)
             .await?
             .try_get("active_version")?;
-            let module = match module_digest {
-                Some(module) => module.map(str::to_owned),
-                None => sqlx::query(
-                    "SELECT module_digest FROM policy_versions WHERE shop_id = $1 AND version = $2",
-                )
-                .bind(shop_id)
-                .bind(active_version)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.try_get::<Option<String>, _>("module_digest"))
-                .transpose()?
-                .flatten(),
-            };
+            let module = module.digest().map(str::to_owned);
             let row = sqlx::query(
                 "INSERT INTO policy_versions (shop_id, version, settings_json, created_by, created_at_ms, module_digest)
                  SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5
@@ -275,7 +286,7 @@ impl Ledger {
         let mut writer = self.write_connection().await?;
         let written = async {
             let mut tx = writer.connection().begin().await?;
-            self.lock_config(&mut *tx).await?;
+            self.lock_config(&mut tx).await?;
             upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;
             tx.commit().await?;
             Ok::<_, LedgerError>(Some(version))
@@ -298,7 +309,7 @@ impl Ledger {
         let mut writer = self.write_connection().await?;
         let written = async {
             let mut tx = writer.connection().begin().await?;
-            self.lock_config(&mut *tx).await?;
+            self.lock_config(&mut tx).await?;
             upsert_rollout(
                 &mut tx,
                 shop_id,

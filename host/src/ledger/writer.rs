@@ -141,6 +141,18 @@ pub(super) fn is_storage_fault(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `error` is PostgreSQL rolling a transaction back so that another may go on
+/// (a deadlock or a serialization failure, SQLSTATE 40001 and 40P01): the same
+/// transaction may well succeed when tried again.
+pub(super) fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => error
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|postgres| matches!(postgres.code(), "40001" | "40P01")),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::engine::CompensationModule;
 use crate::guardrails::Guardrails;
 use crate::ledger::{
     AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout, ShopSettings,
-    StoredDecision,
+    StoredDecision, VersionModule,
 };
 
 use super::rollout::rollout_label;
@@ -105,7 +105,7 @@ impl Service {
             .ledger
             .add_policy_version(
                 shop_id,
-                Some(active.module_digest.as_deref()),
+                VersionModule::stored(active.module_digest.as_deref()),
                 &text,
                 Rollout::Active,
                 by,
@@ -182,7 +182,14 @@ impl Service {
         validate_settings(compensation, text.clone()).await?;
         let version = self
             .ledger
-            .add_policy_version(shop_id, Some(Some(module)), &text, rollout, by, now_ms())
+            .add_policy_version(
+                shop_id,
+                VersionModule::Uploaded(module),
+                &text,
+                rollout,
+                by,
+                now_ms(),
+            )
             .await?;
         let (mode, percent) = rollout_label(rollout);
         self.audit(

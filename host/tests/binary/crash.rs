@@ -2,8 +2,7 @@
 //! restart every decision that was answered 2xx is in the ledger, and SQLite's
 //! integrity check is `ok`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,35 +18,6 @@ const TOKEN: &str = "crash-test-operator-token";
 /// Starts `arbiter serve` on a free port and returns it with its address.
 fn start(data: &Path) -> (Child, SocketAddr) {
     common::start_server(data, TOKEN)
-}
-
-/// One HTTP/1.1 request on a fresh connection; the status and body, or None when the
-/// connection failed (the server died).
-fn request(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())?;
-    Some((status, body))
 }
 
 fn claim(worker: usize, sequence: usize) -> Value {
@@ -82,8 +52,9 @@ fn answered_decisions_survive_a_sigkill() {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let Some((status, body)) = request(
+                    let Some((status, body)) = common::request(
                         address,
+                        TOKEN,
                         "POST",
                         "/v1/decisions",
                         Some(&claim(worker, sequence)),
@@ -128,7 +99,7 @@ fn answered_decisions_survive_a_sigkill() {
     let (mut child, address) = start(data.path());
     let mut missing = Vec::new();
     for id in &answered {
-        match request(address, "GET", &format!("/v1/decisions/{id}"), None) {
+        match common::request(address, TOKEN, "GET", &format!("/v1/decisions/{id}"), None) {
             Some((200, _)) => {}
             other => missing.push(format!("{id}: {other:?}")),
         }

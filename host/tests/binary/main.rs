@@ -8,3 +8,4 @@ mod cli;
 mod cli_remote;
 mod common;
 mod crash;
+mod replicas;
