@@ -167,7 +167,7 @@ async fn run(
         service
             .put_policy(
                 &format!("spin-{shop}"),
-                &spinner.digest,
+                spinner.digest.as_str(),
                 &json!({}),
                 Rollout::Active,
                 "bench",

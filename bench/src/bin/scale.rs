@@ -74,7 +74,7 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
         service
             .put_policy(
                 &format!("shop-{shop}"),
-                &digests[shop % modules],
+                digests[shop % modules].as_str(),
                 &json!({"promo_max": 100_000}),
                 Rollout::Active,
                 "bench",
@@ -133,7 +133,7 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
         service
             .put_policy(
                 "swap-shop",
-                module,
+                module.as_str(),
                 &json!({"promo_max": 100_000}),
                 Rollout::Active,
                 "bench",

@@ -14,7 +14,7 @@ mod module;
 mod output;
 mod store;
 
-pub use digest::ModuleDigest;
+pub use digest::{ModuleDigest, NotADigest};
 pub use error::{GuestFailure, GuestFailureKind, LoadError, NotAComponent};
 pub use limits::{Limits, OutputLimits, SuspensionPolicy};
 pub use module::{CompensationModule, FraudModule, Source, TrustedArtifact, WarmPolicy};

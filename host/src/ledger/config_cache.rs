@@ -13,6 +13,7 @@ use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
 use super::{FailurePolicy, Ledger, LedgerError, ShopRollout};
+use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
 
 /// The config epoch a decision read: the values it gets are those of this epoch or newer.
@@ -31,7 +32,7 @@ pub(super) struct ConfigCache {
 #[derive(Debug, Default)]
 struct State {
     epoch: Option<i64>,
-    platform: HashMap<String, (Option<String>, String)>,
+    platform: HashMap<String, (Option<ModuleDigest>, String)>,
     guardrails: HashMap<(), Guardrails>,
     rollouts: HashMap<String, ShopRollout>,
     failure_policies: HashMap<String, FailurePolicy>,
@@ -124,7 +125,7 @@ impl Ledger {
         &self,
         epoch: ConfigEpoch,
         name: &str,
-    ) -> Result<(Option<String>, String), LedgerError> {
+    ) -> Result<(Option<ModuleDigest>, String), LedgerError> {
         self.config
             .get_or_load(
                 epoch,

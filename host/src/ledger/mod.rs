@@ -241,6 +241,12 @@ pub(crate) fn label<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
+/// A module digest as stored.
+pub(crate) fn stored_digest(text: &str) -> Result<crate::engine::ModuleDigest, LedgerError> {
+    crate::engine::ModuleDigest::parse(text)
+        .map_err(|error| LedgerError::Corrupt(error.to_string()))
+}
+
 /// A contract enum value from its JSON name.
 pub(crate) fn parse_label<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, LedgerError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use sqlx::{Connection as _, Row};
 
-use super::{Ledger, LedgerError, to_i64, to_u64};
+use super::{Ledger, LedgerError, stored_digest, to_i64, to_u64};
+use crate::engine::ModuleDigest;
 
 /// A module as stored (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ModuleRecord {
-    pub digest: String,
+    pub digest: ModuleDigest,
     pub world: String,
     pub size: u64,
     pub name: String,
@@ -40,7 +41,7 @@ impl Ledger {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (digest) DO NOTHING",
             )
-            .bind(&record.digest)
+            .bind(record.digest.as_str())
             .bind(&record.world)
             .bind(to_i64(record.size))
             .bind(&record.name)
@@ -55,7 +56,7 @@ impl Ledger {
             sqlx::query(
                 "INSERT INTO module_scopes (digest, scope) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
-            .bind(&record.digest)
+            .bind(record.digest.as_str())
             .bind(scope)
             .execute(&mut *tx)
             .await?;
@@ -69,7 +70,7 @@ impl Ledger {
     /// A module's record, if `scope` may use it (`None` scope: anyone, for operators).
     pub async fn module(
         &self,
-        digest: &str,
+        digest: &ModuleDigest,
         scope: Option<&str>,
     ) -> Result<Option<ModuleRecord>, LedgerError> {
         let row = sqlx::query(
@@ -79,7 +80,7 @@ impl Ledger {
              WHERE digest = $1 AND ($2 IS NULL OR EXISTS (
                  SELECT 1 FROM module_scopes s WHERE s.digest = m.digest AND s.scope IN ('*', $2)))",
         )
-        .bind(digest)
+        .bind(digest.as_str())
         .bind(scope)
         .fetch_optional(self.pool())
         .await?;
@@ -103,9 +104,12 @@ impl Ledger {
     }
 
     /// A module's component bytes.
-    pub async fn module_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+    pub async fn module_bytes(
+        &self,
+        digest: &ModuleDigest,
+    ) -> Result<Option<Vec<u8>>, LedgerError> {
         let row = sqlx::query("SELECT bytes FROM modules WHERE digest = $1")
-            .bind(digest)
+            .bind(digest.as_str())
             .fetch_optional(self.pool())
             .await?;
         row.map(|row| Ok(row.try_get("bytes")?)).transpose()
@@ -114,7 +118,7 @@ impl Ledger {
     /// Counts one failure of `kind` (`guest_timeout`, ...) against module `digest`.
     pub async fn count_failure(
         &self,
-        digest: &str,
+        digest: &ModuleDigest,
         kind: &str,
         at_ms: i64,
     ) -> Result<(), LedgerError> {
@@ -123,7 +127,7 @@ impl Ledger {
              ON CONFLICT (digest, kind) DO UPDATE SET count = module_failures.count + 1,
                  last_at_ms = excluded.last_at_ms",
         )
-        .bind(digest)
+        .bind(digest.as_str())
         .bind(kind)
         .bind(at_ms);
         self.write_statement(statement).await?;
@@ -133,10 +137,10 @@ impl Ledger {
     /// How often module `digest` failed, by kind.
     pub async fn module_failures(
         &self,
-        digest: &str,
+        digest: &ModuleDigest,
     ) -> Result<BTreeMap<String, u64>, LedgerError> {
         let rows = sqlx::query("SELECT kind, count FROM module_failures WHERE digest = $1")
-            .bind(digest)
+            .bind(digest.as_str())
             .fetch_all(self.pool())
             .await?;
         rows.iter()
@@ -147,7 +151,7 @@ impl Ledger {
 
 fn module_from_row(row: &AnyRow) -> Result<ModuleRecord, LedgerError> {
     Ok(ModuleRecord {
-        digest: row.try_get("digest")?,
+        digest: stored_digest(&row.try_get::<String, _>("digest")?)?,
         world: row.try_get("world")?,
         size: to_u64(row.try_get("size")?),
         name: row.try_get("name")?,

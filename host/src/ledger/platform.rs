@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, stored_digest};
+use crate::engine::ModuleDigest;
 
 impl Ledger {
     /// A platform policy (`compensation` default or `fraud_screen`): module digest (none:
@@ -11,7 +12,7 @@ impl Ledger {
     pub async fn platform_policy(
         &self,
         name: &str,
-    ) -> Result<(Option<String>, String), LedgerError> {
+    ) -> Result<(Option<ModuleDigest>, String), LedgerError> {
         let row = sqlx::query("SELECT value_json FROM platform_settings WHERE name = $1")
             .bind(format!("policy:{name}"))
             .fetch_optional(self.pool())
@@ -24,7 +25,7 @@ impl Ledger {
                 LedgerError::Corrupt(format!("platform policy {name}: {error}"))
             })?;
         Ok((
-            value["module"].as_str().map(str::to_owned),
+            value["module"].as_str().map(stored_digest).transpose()?,
             value["settings"].to_string(),
         ))
     }
@@ -33,7 +34,7 @@ impl Ledger {
     pub async fn put_platform_policy(
         &self,
         name: &str,
-        module: Option<&str>,
+        module: Option<&ModuleDigest>,
         settings_json: &str,
         updated_by: &str,
         updated_at_ms: i64,

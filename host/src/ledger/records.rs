@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
+use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
 use crate::history::{CustomerHistory, DAY_MS};
 
@@ -22,7 +23,7 @@ pub struct DecisionRecord<'a> {
     /// The settings text the policy was given.
     pub settings_json: &'a str,
     /// The fraud screen that ran, and its settings.
-    pub fraud_module_digest: &'a str,
+    pub fraud_module_digest: &'a ModuleDigest,
     pub fraud_settings_json: &'a str,
     pub signals: &'a [Reason],
     /// What the module wrote to stdout and stderr (capped).
@@ -98,7 +99,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
             signals_json: json(&record.signals),
             guardrails_json: json(record.guardrails),
             settings_json: record.settings_json.to_owned(),
-            fraud_module_digest: record.fraud_module_digest.to_owned(),
+            fraud_module_digest: record.fraud_module_digest.to_string(),
             fraud_settings_json: record.fraud_settings_json.to_owned(),
             guest_output: record.guest_output.map(str::to_owned),
             failure_detail: record.failure_detail.map(str::to_owned),

@@ -3,13 +3,14 @@
 use sqlx::Row;
 
 use super::{Ledger, LedgerError, to_i64};
+use crate::engine::ModuleDigest;
 
 impl Ledger {
     /// Records what a shadow version decided beside the answered decision.
     pub async fn record_shadow(
         &self,
         decision_id: &str,
-        module_digest: &str,
+        module_digest: &ModuleDigest,
         settings_version: u64,
         outcome: &str,
         failure: Option<&str>,
@@ -21,7 +22,7 @@ impl Ledger {
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(decision_id)
-        .bind(module_digest)
+        .bind(module_digest.as_str())
         .bind(to_i64(settings_version))
         .bind(outcome)
         .bind(failure)

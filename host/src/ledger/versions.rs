@@ -4,14 +4,15 @@
 use sqlx::any::AnyRow;
 use sqlx::{Connection as _, Row};
 
-use super::{Ledger, LedgerError, to_i64, to_u64};
+use super::{Ledger, LedgerError, stored_digest, to_i64, to_u64};
+use crate::engine::ModuleDigest;
 
 /// One numbered version of a shop's policy: a module (none: the platform's default)
 /// and settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyVersion {
     pub version: u64,
-    pub module_digest: Option<String>,
+    pub module_digest: Option<ModuleDigest>,
     pub settings_json: String,
     pub created_by: String,
     pub created_at_ms: i64,
@@ -23,16 +24,16 @@ pub enum VersionModule<'a> {
     /// The platform's default compensation module (whichever it is when deciding).
     PlatformDefault,
     /// An uploaded module, by digest.
-    Uploaded(&'a str),
+    Uploaded(&'a ModuleDigest),
 }
 
 impl<'a> VersionModule<'a> {
     /// The module a version's stored digest names (none: the platform's default).
-    pub fn stored(digest: Option<&'a str>) -> Self {
+    pub fn stored(digest: Option<&'a ModuleDigest>) -> Self {
         digest.map_or(Self::PlatformDefault, Self::Uploaded)
     }
 
-    fn digest(self) -> Option<&'a str> {
+    fn digest(self) -> Option<&'a ModuleDigest> {
         match self {
             Self::PlatformDefault => None,
             Self::Uploaded(digest) => Some(digest),
@@ -72,7 +73,11 @@ fn default_version() -> PolicyVersion {
 fn version_from_row(row: &AnyRow) -> Result<PolicyVersion, LedgerError> {
     Ok(PolicyVersion {
         version: to_u64(row.try_get("version")?),
-        module_digest: row.try_get("module_digest")?,
+        module_digest: row
+            .try_get::<Option<String>, _>("module_digest")?
+            .as_deref()
+            .map(stored_digest)
+            .transpose()?,
         settings_json: row.try_get("settings_json")?,
         created_by: row.try_get("created_by")?,
         created_at_ms: row.try_get("created_at_ms")?,
@@ -192,7 +197,7 @@ impl Ledger {
             .fetch_one(&mut *tx)
             .await?
             .try_get("active_version")?;
-            let module = module.digest().map(str::to_owned);
+            let module = module.digest().cloned();
             let row = sqlx::query(
                 "INSERT INTO policy_versions (shop_id, version, settings_json, created_by, created_at_ms, module_digest)
                  SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5
@@ -203,7 +208,7 @@ impl Ledger {
             .bind(settings_json)
             .bind(created_by)
             .bind(created_at_ms)
-            .bind(&module)
+            .bind(module.as_ref().map(ModuleDigest::as_str))
             .fetch_one(&mut *tx)
             .await?;
             let version: i64 = row.try_get("version")?;

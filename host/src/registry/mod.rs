@@ -87,7 +87,7 @@ impl LoadedModule {
             Self::Fraud(module) => (module.digest(), module.metadata(), module.settings_schema()),
         };
         ModuleRecord {
-            digest: digest.to_string(),
+            digest: digest.clone(),
             world: self.world().to_owned(),
             size: u64::try_from(size).unwrap_or(u64::MAX),
             name: metadata.name.clone(),
@@ -216,7 +216,7 @@ impl Registry {
             });
         }
         let digest = ModuleDigest::of(&bytes);
-        if let Some(existing) = self.ledger.module(digest.as_str(), None).await? {
+        if let Some(existing) = self.ledger.module(&digest, None).await? {
             self.ledger.store_module(&existing, &bytes, scope).await?;
             return Ok((existing, false));
         }
@@ -229,11 +229,14 @@ impl Registry {
     }
 
     /// The compensation policy with `digest`.
-    pub async fn compensation(&self, digest: &str) -> Result<CompensationModule, RegistryError> {
+    pub async fn compensation(
+        &self,
+        digest: &ModuleDigest,
+    ) -> Result<CompensationModule, RegistryError> {
         match self.module(digest).await? {
             LoadedModule::Compensation(module) => Ok(module),
             LoadedModule::Fraud(_) => Err(RegistryError::WrongKind {
-                digest: digest.to_owned(),
+                digest: digest.to_string(),
                 actual: "fraud-screen",
                 expected: "compensation-policy",
             }),
@@ -241,11 +244,11 @@ impl Registry {
     }
 
     /// The fraud screen with `digest`.
-    pub async fn fraud(&self, digest: &str) -> Result<FraudModule, RegistryError> {
+    pub async fn fraud(&self, digest: &ModuleDigest) -> Result<FraudModule, RegistryError> {
         match self.module(digest).await? {
             LoadedModule::Fraud(module) => Ok(module),
             LoadedModule::Compensation(_) => Err(RegistryError::WrongKind {
-                digest: digest.to_owned(),
+                digest: digest.to_string(),
                 actual: "compensation-policy",
                 expected: "fraud-screen",
             }),
@@ -258,7 +261,7 @@ impl Registry {
     /// A cached artifact is loaded beside the compile workers, not on them: it is no
     /// compile, and a decision that needs it (the first after a restart) must not queue
     /// behind an upload's compile, nor fail when that takes longer than the time limit.
-    pub async fn module(&self, digest: &str) -> Result<LoadedModule, RegistryError> {
+    pub async fn module(&self, digest: &ModuleDigest) -> Result<LoadedModule, RegistryError> {
         if let Some(module) = self.loaded_module(digest) {
             return Ok(module);
         }
@@ -266,7 +269,7 @@ impl Registry {
             .ledger
             .module_bytes(digest)
             .await?
-            .ok_or_else(|| RegistryError::UnknownModule(digest.to_owned()))?;
+            .ok_or_else(|| RegistryError::UnknownModule(digest.to_string()))?;
         let engine = self.engine.clone();
         let cache = self.cache.clone();
         let (key, cached, bytes) = tokio::task::spawn_blocking(move || {
@@ -284,14 +287,14 @@ impl Registry {
         Ok(module)
     }
 
-    fn loaded_module(&self, digest: &str) -> Option<LoadedModule> {
+    fn loaded_module(&self, digest: &ModuleDigest) -> Option<LoadedModule> {
         let loaded = self
             .loaded
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         loaded
             .iter()
-            .find(|(key, _)| key.as_str() == digest)
+            .find(|(key, _)| *key == digest)
             .map(|(_, module)| module.clone())
     }
 

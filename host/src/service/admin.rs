@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::clock::now_ms;
-use crate::engine::CompensationModule;
+use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::ledger::{
     AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout, ShopSettings,
@@ -24,15 +24,15 @@ impl Service {
     pub async fn platform_policy(
         &self,
         which: PlatformPolicy,
-    ) -> Result<(Option<String>, String), ServiceError> {
+    ) -> Result<(Option<ModuleDigest>, String), ServiceError> {
         Ok(self.ledger.platform_policy(which.name()).await?)
     }
 
     /// `module`, or else the platform's `default` module, or else the built-in standard.
     pub(super) async fn module_or_default(
         &self,
-        module: Option<&str>,
-        default: Option<&str>,
+        module: Option<&ModuleDigest>,
+        default: Option<&ModuleDigest>,
     ) -> Result<CompensationModule, ServiceError> {
         match module.or(default) {
             Some(digest) => Ok(self.registry.compensation(digest).await?),
@@ -43,13 +43,13 @@ impl Service {
     /// The compensation module of a version (none: the platform's default module).
     async fn compensation_module(
         &self,
-        module: Option<&str>,
+        module: Option<&ModuleDigest>,
     ) -> Result<CompensationModule, ServiceError> {
         let default = match module {
             Some(_) => None,
             None => self.platform_policy(PlatformPolicy::Compensation).await?.0,
         };
-        self.module_or_default(module, default.as_deref()).await
+        self.module_or_default(module, default.as_ref()).await
     }
 
     /// What a shop runs now, with the platform's default settings standing in for a
@@ -96,7 +96,7 @@ impl Service {
         let text = settings_text(settings)?;
         let active = self.ledger.shop_rollout(shop_id).await?.active;
         let module = self
-            .compensation_module(active.module_digest.as_deref())
+            .compensation_module(active.module_digest.as_ref())
             .await?;
         validate_settings(module, text.clone()).await?;
         // Stored with the module that accepted them, named: a policy change landing
@@ -105,7 +105,7 @@ impl Service {
             .ledger
             .add_policy_version(
                 shop_id,
-                VersionModule::stored(active.module_digest.as_deref()),
+                VersionModule::stored(active.module_digest.as_ref()),
                 &text,
                 Rollout::Active,
                 by,
@@ -136,12 +136,13 @@ impl Service {
         digest: &str,
         scope: Option<&str>,
     ) -> Result<(ModuleRecord, BTreeMap<String, u64>), ServiceError> {
+        let digest = known_digest(digest)?;
         let record = self
             .ledger
-            .module(digest, scope)
+            .module(&digest, scope)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("module `{digest}`")))?;
-        let failures = self.ledger.module_failures(digest).await?;
+        let failures = self.ledger.module_failures(&digest).await?;
         Ok((record, failures))
     }
 
@@ -157,7 +158,7 @@ impl Service {
         self.audit(
             by,
             "module.upload",
-            &record.digest,
+            record.digest.as_str(),
             serde_json::json!({"scope": scope, "new": created, "name": record.name, "version": record.version}),
         )
         .await;
@@ -175,16 +176,17 @@ impl Service {
         by: &str,
     ) -> Result<PolicyVersion, ServiceError> {
         let text = settings_text(settings)?;
-        if self.ledger.module(module, Some(shop_id)).await?.is_none() {
+        let module = known_digest(module)?;
+        if self.ledger.module(&module, Some(shop_id)).await?.is_none() {
             return Err(ServiceError::NotFound(format!("module `{module}`")));
         }
-        let compensation = self.registry.compensation(module).await?;
+        let compensation = self.registry.compensation(&module).await?;
         validate_settings(compensation, text.clone()).await?;
         let version = self
             .ledger
             .add_policy_version(
                 shop_id,
-                VersionModule::Uploaded(module),
+                VersionModule::Uploaded(&module),
                 &text,
                 rollout,
                 by,
@@ -278,6 +280,8 @@ impl Service {
         by: &str,
     ) -> Result<(), ServiceError> {
         let text = settings_text(settings)?;
+        let module = module.map(known_digest).transpose()?;
+        let module = module.as_ref();
         if let Some(digest) = module
             && self.ledger.module(digest, Some("*")).await?.is_none()
         {
@@ -365,4 +369,9 @@ impl Service {
             tracing::error!(%error, action, subject, "could not write the audit trail");
         }
     }
+}
+
+/// A digest named in a request: one that is not even well formed names no module.
+fn known_digest(text: &str) -> Result<ModuleDigest, ServiceError> {
+    ModuleDigest::parse(text).map_err(|_| ServiceError::NotFound(format!("module `{text}`")))
 }

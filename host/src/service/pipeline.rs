@@ -156,7 +156,7 @@ impl Service {
         if let Some(failure) = &decided.failure {
             tracing::warn!(%failure, claim_id = %claim.request.claim_id, "module failure, fell back");
             self.ledger
-                .count_failure(failure.module.as_str(), failure.kind.code(), now_ms())
+                .count_failure(&failure.module, failure.kind.code(), now_ms())
                 .await?;
         }
         let response_json =
@@ -172,7 +172,7 @@ impl Service {
                 history: &claim.history,
                 guardrails: &resolved.guardrails,
                 settings_json: resolved.settings_used(&decided),
-                fraud_module_digest: resolved.fraud.digest().as_str(),
+                fraud_module_digest: resolved.fraud.digest(),
                 fraud_settings_json: &resolved.fraud_settings,
                 signals: &decided.signals,
                 guest_output: decided.guest_output.as_deref(),
@@ -215,7 +215,7 @@ impl Service {
             .ledger
             .platform_policy_at(epoch, PlatformPolicy::Compensation.name())
             .await?;
-        let default_module = default_module.as_deref();
+        let default_module = default_module.as_ref();
         let mut rollout = self.ledger.shop_rollout_at(epoch, &request.shop_id).await?;
         if rollout.active.version == 0 {
             rollout.active.settings_json = default_settings.clone();
@@ -231,7 +231,7 @@ impl Service {
         let guardrails = self.ledger.guardrails_at(epoch).await?;
         let load = |version: PolicyVersion| async move {
             let module = self
-                .module_or_default(version.module_digest.as_deref(), default_module)
+                .module_or_default(version.module_digest.as_ref(), default_module)
                 .await?;
             Ok::<_, ServiceError>(LoadedVersion { module, version })
         };
@@ -319,7 +319,7 @@ impl Service {
                 self.ledger
                     .record_shadow(
                         &claim.decision_id,
-                        digest.as_str(),
+                        &digest,
                         settings_version,
                         &crate::ledger::label(&decided.response.outcome),
                         decided.response.failure.as_deref(),

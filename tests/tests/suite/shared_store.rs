@@ -33,7 +33,7 @@ async fn a_change_through_one_host_is_the_next_decision_of_the_other() -> anyhow
     let (module, _) = one.upload_module(florist(), "*", "test").await?;
     one.put_policy(
         "shared-shop",
-        &module.digest,
+        module.digest.as_str(),
         &json!({"promo_max": 100000}),
         Rollout::Active,
         "test",
@@ -64,7 +64,7 @@ async fn a_change_through_one_host_is_the_next_decision_of_the_other() -> anyhow
     let (spinner, _) = one.upload_module(spinner, "*", "test").await?;
     one.put_policy(
         "spin-shop",
-        &spinner.digest,
+        spinner.digest.as_str(),
         &json!({}),
         Rollout::Active,
         "test",

@@ -11,6 +11,7 @@ use super::{EARLIER_CLAIMS, PHOTO_SEEN, SPENDING};
 use crate::contract::{
     Action, DecisionRequest, DecisionResponse, Outcome, PolicyMode, PolicyRef, Risk, Timestamp,
 };
+use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
 use crate::history::{CustomerHistory, DAY_MS, Spending};
 use crate::ledger::scratch::ScratchSchema;
@@ -160,7 +161,7 @@ async fn record(ledger: &Ledger, n: usize, decided: &Decided<'_>) {
             history: &CustomerHistory::default(),
             guardrails: &Guardrails::default(),
             settings_json: "{}",
-            fraud_module_digest: "sha256:fraud",
+            fraud_module_digest: &ModuleDigest::of(b"fraud"),
             fraud_settings_json: "{}",
             signals: &[],
             guest_output: None,
