@@ -14,6 +14,8 @@ mod audit;
 mod config_cache;
 pub mod dialect;
 mod epoch_watch;
+#[cfg(test)]
+mod faults_tests;
 mod group_commit;
 mod history;
 mod modules;

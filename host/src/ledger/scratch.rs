@@ -47,7 +47,9 @@ impl ScratchSchema {
             .await?;
         connection.close().await?;
         let separator = if server.contains('?') { '&' } else { '?' };
-        let url = format!("{server}{separator}options[search_path]={schema}");
+        // Its connections carry the schema's name, so a test can find (and cut) them.
+        let url =
+            format!("{server}{separator}options[search_path]={schema}&application_name={schema}");
         Ok(Some(Self {
             server,
             schema,
@@ -58,6 +60,26 @@ impl ScratchSchema {
     /// The URL whose connections use this schema.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The schema's name, which is also its connections' `application_name`.
+    pub fn name(&self) -> &str {
+        &self.schema
+    }
+
+    /// Ends every server connection of this schema's users (as a restarted or failed
+    /// server would); how many there were.
+    pub async fn cut_connections(&self) -> Result<u64, LedgerError> {
+        let mut connection = PgConnection::connect(&self.server).await?;
+        let cut = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.schema)
+        .fetch_all(&mut connection)
+        .await?;
+        connection.close().await?;
+        Ok(u64::try_from(cut.len()).unwrap_or(u64::MAX))
     }
 
     /// The ledger's storage in this schema.
