@@ -168,43 +168,17 @@ mod tests {
         assert!(!is_storage_fault(&sqlx::Error::RowNotFound));
     }
 
-    #[tokio::test]
-    async fn a_store_that_refuses_writes_is_a_fault_and_a_broken_constraint_is_not()
-    -> Result<(), sqlx::Error> {
-        // One connection: each in-memory connection is a database of its own.
+    /// On one connection to `url`: a duplicate key is not a storage fault; after
+    /// `read_only` (a statement that makes the connection refuse writes), a write is.
+    async fn duplicate_is_not_and_read_only_is(
+        url: &str,
+        read_only: &str,
+    ) -> Result<(), sqlx::Error> {
         sqlx::any::install_default_drivers();
+        // One connection: each in-memory SQLite connection is a database of its own.
         let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
-            .connect("sqlite::memory:")
-            .await?;
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)")
-            .execute(&pool)
-            .await?;
-        sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(&pool)
-            .await?;
-        let Err(duplicate) = sqlx::query("INSERT INTO t VALUES (1)").execute(&pool).await else {
-            panic!("a duplicate key was inserted");
-        };
-        assert!(!is_storage_fault(&duplicate), "{duplicate}");
-
-        sqlx::query("PRAGMA query_only = 1").execute(&pool).await?;
-        let Err(read_only) = sqlx::query("INSERT INTO t VALUES (2)").execute(&pool).await else {
-            panic!("a read-only store took a write");
-        };
-        assert!(is_storage_fault(&read_only), "{read_only}");
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn on_postgres_too() -> Result<(), Box<dyn std::error::Error>> {
-        let Some(schema) = crate::ledger::scratch::ScratchSchema::create().await? else {
-            return Ok(());
-        };
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(schema.url())
+            .connect(url)
             .await?;
         sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY)")
             .execute(&pool)
@@ -217,14 +191,30 @@ mod tests {
         };
         assert!(!is_storage_fault(&duplicate), "{duplicate}");
 
-        sqlx::query("SET default_transaction_read_only = on")
+        sqlx::query(sqlx::AssertSqlSafe(read_only))
             .execute(&pool)
             .await?;
-        let Err(read_only) = sqlx::query("INSERT INTO t VALUES (2)").execute(&pool).await else {
+        let Err(refused) = sqlx::query("INSERT INTO t VALUES (2)").execute(&pool).await else {
             panic!("a read-only store took a write");
         };
-        assert!(is_storage_fault(&read_only), "{read_only}");
+        assert!(is_storage_fault(&refused), "{refused}");
         pool.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_store_that_refuses_writes_is_a_fault_and_a_broken_constraint_is_not()
+    -> Result<(), sqlx::Error> {
+        duplicate_is_not_and_read_only_is("sqlite::memory:", "PRAGMA query_only = 1").await
+    }
+
+    #[tokio::test]
+    async fn on_postgres_too() -> Result<(), Box<dyn std::error::Error>> {
+        let Some(schema) = crate::ledger::scratch::ScratchSchema::create().await? else {
+            return Ok(());
+        };
+        duplicate_is_not_and_read_only_is(schema.url(), "SET default_transaction_read_only = on")
+            .await?;
         Ok(())
     }
 }
