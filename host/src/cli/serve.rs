@@ -123,6 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // First: it raises the open-files limit before anything opens a file.
     let front_door = args.front_door.front_door();
     tracing::info!(?front_door, "clients are served under these limits");
+    let storage = Storage::choose(args.database.as_deref(), &args.data)?;
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating the data dir {}", args.data.display()))?;
     let operator_token = match args.operator_token {
@@ -142,7 +143,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let limits = args.limits.limits();
     tracing::info!(?limits, "policy calls run under these limits");
-    let storage = Storage::choose(args.database.as_deref(), &args.data)?;
     tracing::info!(%storage, "the ledger is here");
     let service = Service::open_on(&storage, &args.data, limits, args.limits.upload_limits())
         .await

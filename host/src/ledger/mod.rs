@@ -56,9 +56,9 @@ pub enum LedgerError {
     #[error("the ledger's store cannot be written or read now")]
     Unavailable(#[source] Arc<dyn std::error::Error + Send + Sync>),
     /// Any other database error (a statement or a row the database refused).
-    #[error("database: {0}")]
+    #[error("the database refused a statement")]
     Database(#[source] sqlx::Error),
-    #[error("database migration: {0}")]
+    #[error("bringing the database's schema up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
@@ -100,6 +100,9 @@ impl Ledger {
     /// PostgreSQL its own commit (keep `synchronous_commit` on).
     pub async fn open(storage: &Storage) -> Result<Self, LedgerError> {
         let dialect = storage.dialect();
+        // One connection first, so a server that cannot be reached says why (a pool
+        // would only say that it timed out).
+        storage.probe().await?;
         let writer = storage.pool(1).await?;
         dialect.migrator().run(&writer).await?;
         let readers = storage.pool(READERS).await?;

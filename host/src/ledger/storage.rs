@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Connection as _};
 
 use super::{Dialect, LedgerError};
 
@@ -49,6 +49,18 @@ impl Storage {
             Self::Sqlite(_) => Dialect::Sqlite,
             Self::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    /// Connects once and hangs up: the store's own error when it cannot be reached.
+    pub(super) async fn probe(&self) -> Result<(), LedgerError> {
+        if let Self::Postgres(url) = self {
+            sqlx::any::install_default_drivers();
+            let connection = sqlx::AnyConnection::connect(url)
+                .await
+                .map_err(|error| LedgerError::Unavailable(std::sync::Arc::new(error)))?;
+            connection.close().await?;
+        }
+        Ok(())
     }
 
     /// A pool of at most `connections`, each set up for the ledger.
