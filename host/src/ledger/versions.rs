@@ -308,30 +308,31 @@ impl Ledger {
         shop_id: &str,
         at_ms: i64,
     ) -> Result<Option<PolicyVersion>, LedgerError> {
-        let Some((candidate, _)) = self.shop_rollout(shop_id).await?.candidate else {
+        // One statement reads and changes the rollout, so the candidate promoted is the
+        // one stored at that moment, whatever another host did just before.
+        let statement = sqlx::query(
+            "UPDATE shop_rollouts SET active_version = candidate_version,
+                 candidate_version = NULL, candidate_mode = NULL, canary_basis_points = NULL,
+                 updated_at_ms = $2
+             WHERE shop_id = $1 AND candidate_version IS NOT NULL
+             RETURNING active_version",
+        )
+        .bind(shop_id)
+        .bind(at_ms);
+        let mut writer = self.write_connection().await?;
+        let promoted = statement.fetch_optional(writer.connection()).await;
+        let promoted = writer.done(promoted.map_err(LedgerError::from))?;
+        let Some(row) = promoted else {
             return Ok(None);
         };
-        let mut writer = self.write_connection().await?;
-        let written = async {
-            let mut tx = writer.connection().begin().await?;
-            self.lock_config(&mut tx).await?;
-            upsert_rollout(
-                &mut tx,
-                shop_id,
-                to_i64(candidate.version),
-                None,
-                None,
-                None,
-                at_ms,
-            )
-            .await?;
-            tx.commit().await?;
-            Ok::<_, LedgerError>(Some(candidate))
-        }
-        .await;
-        let version = writer.done(written)?;
         self.config_changed().await?;
-        Ok(version)
+        let version = to_u64(row.try_get("active_version")?);
+        match self.policy_version(shop_id, version).await? {
+            Some(version) => Ok(Some(version)),
+            None => Err(LedgerError::Corrupt(format!(
+                "shop `{shop_id}` promoted version {version}, which is not stored"
+            ))),
+        }
     }
 }
 
