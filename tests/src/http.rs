@@ -131,7 +131,7 @@ impl TestApp {
     ) -> anyhow::Result<Self> {
         let storage = match &schema {
             Some(schema) => schema.storage(),
-            None => Storage::Sqlite(data.path().join("arbiter.db")),
+            None => Storage::in_data_dir(data.path()),
         };
         let service = Service::open_on(
             &storage,

@@ -48,14 +48,6 @@ impl ModuleDigest {
     }
 }
 
-impl std::str::FromStr for ModuleDigest {
-    type Err = NotADigest;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

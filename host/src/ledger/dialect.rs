@@ -45,7 +45,7 @@ impl Dialect {
     }
 
     /// Taken first in a transaction that reads the config before changing it (a new
-    /// policy version, a promotion): on PostgreSQL a row lock on the config epoch, so
+    /// policy version reads what is active): on PostgreSQL a row lock on the config epoch, so
     /// such changes from several hosts take turns; SQLite's one writer already does.
     pub(super) fn lock_config(self) -> Option<&'static str> {
         match self {

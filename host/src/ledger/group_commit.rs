@@ -158,8 +158,7 @@ async fn write_rows(
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&index| (rows[index].claim_id(), rows[index].idempotency_key()));
     let mut tx = connection.begin().await?;
-    let mut results: Vec<Option<Result<bool, sqlx::Error>>> =
-        std::iter::repeat_with(|| None).take(rows.len()).collect();
+    let mut outcomes = Vec::with_capacity(rows.len());
     for index in order {
         let mut savepoint = tx.begin().await?;
         let outcome = match rows[index].write(&mut savepoint, dialect).await {
@@ -173,11 +172,9 @@ async fn write_rows(
                 Err(error)
             }
         };
-        results[index] = Some(outcome);
+        outcomes.push((index, outcome));
     }
     tx.commit().await?;
-    Ok(results
-        .into_iter()
-        .map(|outcome| outcome.unwrap_or(Ok(false)))
-        .collect())
+    outcomes.sort_by_key(|(index, _)| *index);
+    Ok(outcomes.into_iter().map(|(_, outcome)| outcome).collect())
 }

@@ -25,14 +25,14 @@ pub enum Storage {
 pub struct StorageUrlError(String);
 
 /// The ledger's file in a data dir when no database URL is given.
-pub const SQLITE_FILE: &str = "arbiter.db";
+const SQLITE_FILE: &str = "arbiter.db";
 
 impl Storage {
     /// The store `url` names (`postgres://` or `postgresql://`), or without one the
     /// embedded SQLite file under `data_dir`.
     pub fn choose(url: Option<&str>, data_dir: &Path) -> Result<Self, StorageUrlError> {
         match url.map(str::trim).filter(|url| !url.is_empty()) {
-            None => Ok(Self::Sqlite(data_dir.join(SQLITE_FILE))),
+            None => Ok(Self::in_data_dir(data_dir)),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Ok(Self::Postgres(url.to_owned()))
             }
@@ -42,6 +42,11 @@ impl Storage {
                 redact(url)
             ))),
         }
+    }
+
+    /// The embedded SQLite file under `data_dir`, where a host keeps its own ledger.
+    pub fn in_data_dir(data_dir: &Path) -> Self {
+        Self::Sqlite(data_dir.join(SQLITE_FILE))
     }
 
     pub fn dialect(&self) -> Dialect {

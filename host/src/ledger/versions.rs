@@ -291,7 +291,6 @@ impl Ledger {
         let mut writer = self.write_connection().await?;
         let written = async {
             let mut tx = writer.connection().begin().await?;
-            self.lock_config(&mut tx).await?;
             upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;
             tx.commit().await?;
             Ok::<_, LedgerError>(Some(version))

@@ -292,10 +292,7 @@ impl Registry {
             .loaded
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        loaded
-            .iter()
-            .find(|(key, _)| *key == digest)
-            .map(|(_, module)| module.clone())
+        loaded.get(digest).cloned()
     }
 
     fn remember(&self, digest: ModuleDigest, module: LoadedModule) {

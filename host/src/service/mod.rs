@@ -22,7 +22,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::engine::Limits;
-use crate::ledger::storage::SQLITE_FILE;
 use crate::ledger::{Ledger, LedgerError, Storage};
 use crate::registry::{Registry, UploadLimits};
 use crate::suspension::Suspensions;
@@ -65,7 +64,7 @@ impl Service {
         limits: Limits,
         upload_limits: UploadLimits,
     ) -> Result<Self, ServiceError> {
-        let storage = Storage::Sqlite(data_dir.join(SQLITE_FILE));
+        let storage = Storage::in_data_dir(data_dir);
         Self::open_on(&storage, data_dir, limits, upload_limits).await
     }
 

@@ -117,10 +117,9 @@ fn answered_decisions_survive_a_sigkill() {
     // And the file is sound.
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let check = runtime.block_on(async {
-        let ledger = arbiter::ledger::Ledger::open(&arbiter::ledger::Storage::Sqlite(
-            data.path().join("arbiter.db"),
-        ))
-        .await?;
+        let ledger =
+            arbiter::ledger::Ledger::open(&arbiter::ledger::Storage::in_data_dir(data.path()))
+                .await?;
         let check = ledger.integrity_check().await?;
         let count = ledger.decision_count().await?;
         ledger.close().await;

@@ -35,7 +35,7 @@ async fn place(dialect: Dialect) -> Option<(Place, Storage)> {
     match dialect {
         Dialect::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
-            let storage = Storage::Sqlite(dir.path().join("arbiter.db"));
+            let storage = Storage::in_data_dir(dir.path());
             Some((Place::Directory(dir), storage))
         }
         Dialect::Postgres => {
