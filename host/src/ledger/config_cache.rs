@@ -20,6 +20,12 @@ use crate::guardrails::Guardrails;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfigEpoch(i64);
 
+impl ConfigEpoch {
+    pub(super) fn new(epoch: i64) -> Self {
+        Self(epoch)
+    }
+}
+
 /// Entries kept per kind before the cache starts over; far more shops than one host
 /// serves at once.
 const MAX_ENTRIES: usize = 100_000;
@@ -101,14 +107,25 @@ impl Ledger {
     /// PostgreSQL it is known without a read while the store's announcements are heard
     /// (see [`super::epoch_watch`]).
     pub async fn config_epoch(&self) -> Result<ConfigEpoch, LedgerError> {
-        if let Some(epoch) = self.epoch_watch.as_ref().and_then(|watch| watch.current()) {
-            return Ok(ConfigEpoch(epoch));
+        if let Some(epoch) = self.announced_epoch() {
+            return Ok(epoch);
         }
-        let epoch = super::epoch_watch::read_epoch(self.pool()).await?;
+        let epoch = ConfigEpoch(super::epoch_watch::read_epoch(self.pool()).await?);
+        self.saw_epoch(epoch);
+        Ok(epoch)
+    }
+
+    /// The epoch the store last announced, while its announcements are heard.
+    pub(super) fn announced_epoch(&self) -> Option<ConfigEpoch> {
+        let watch = self.epoch_watch.as_ref()?;
+        watch.current().map(ConfigEpoch)
+    }
+
+    /// Takes note of an epoch read from the store.
+    pub(super) fn saw_epoch(&self, epoch: ConfigEpoch) {
         if let Some(watch) = &self.epoch_watch {
-            watch.saw(epoch);
+            watch.saw(epoch.0);
         }
-        Ok(ConfigEpoch(epoch))
     }
 
     /// After this host changed the config: its next decision sees the change at once,

@@ -45,12 +45,24 @@ impl Dialect {
     }
 
     /// Taken first in a transaction that reads the config before changing it (a new
-    /// policy version reads what is active): on PostgreSQL a row lock on the config epoch, so
-    /// such changes from several hosts take turns; SQLite's one writer already does.
+    /// policy version reads what is active): on PostgreSQL a row lock on the config epoch,
+    /// so such changes from several hosts take turns; on SQLite a write that changes
+    /// nothing, which takes the database's write lock (waiting its turn) before the
+    /// first read, since the decisions' writer (see [`super::embedded`]) is another
+    /// connection and a read-then-write transaction could otherwise not upgrade.
     pub(super) fn lock_config(self) -> Option<&'static str> {
         match self {
-            Self::Sqlite => None,
+            Self::Sqlite => Some("UPDATE config_epoch SET epoch = epoch WHERE id = 0"),
             Self::Postgres => Some("SELECT epoch FROM config_epoch WHERE id = 1 FOR UPDATE"),
+        }
+    }
+
+    /// Opens the group commit's transaction: on SQLite with the write lock taken at once
+    /// (another connection may write between batches).
+    pub(super) fn begin(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
         }
     }
 

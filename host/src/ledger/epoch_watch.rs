@@ -69,11 +69,12 @@ impl EpochWatch {
     }
 }
 
+/// The config epoch's one row.
+pub(super) const EPOCH: &str = "SELECT epoch FROM config_epoch WHERE id = 1";
+
 /// Reads the epoch from the store.
 pub(super) async fn read_epoch(pool: &AnyPool) -> Result<i64, LedgerError> {
-    let row = sqlx::query("SELECT epoch FROM config_epoch WHERE id = 1")
-        .fetch_one(pool)
-        .await?;
+    let row = sqlx::query(EPOCH).fetch_one(pool).await?;
     Ok(row.try_get("epoch")?)
 }
 

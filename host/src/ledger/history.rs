@@ -5,9 +5,8 @@
 //! claims, the first use of a photo found, a shop's one day and a customer's 31 days of
 //! running totals), so a decision costs the same on an empty ledger and on a large one.
 
-use sqlx::Row;
-
 use super::records::utc_day;
+use super::statements::{Param, Statements, StoreError};
 use super::{Ledger, LedgerError, parse_label};
 use crate::contract::{DecisionRequest, Timestamp};
 use crate::history::{
@@ -65,87 +64,126 @@ const SPENDING: &str = "
                     WHERE claim_id = $3 AND customer_id = $2
                       AND decided_now_ms >= $8 AND decided_now_ms < $7), 0) AS customer_30d";
 
+/// The history of `request`'s customer as of `request.now`, never counting the claim
+/// itself (any revision), read on `store`.
+pub(super) async fn read_history<S: Statements>(
+    store: &mut S,
+    request: &DecisionRequest,
+) -> Result<CustomerHistory, StoreError> {
+    let customer = request.customer.customer_id.as_str();
+    let claim_id = request.claim_id.as_str();
+    let now = request.now.unix_millis();
+
+    let earlier_claims = store
+        .fetch(
+            EARLIER_CLAIMS,
+            &[
+                Param::Text(customer),
+                Param::Text(claim_id),
+                Param::Int(now.saturating_sub(HISTORY_WINDOW_DAYS * DAY_MS)),
+                Param::Int(now),
+                Param::Int(i64::try_from(MAX_EARLIER_CLAIMS).unwrap_or(i64::MAX)),
+            ],
+            |row| {
+                let opened_at_ms = row.int("opened_at_ms")?;
+                Ok(PastClaim {
+                    claim_id: row.text("claim_id")?,
+                    kind: stored_label(&row.text("kind")?)?,
+                    opened_at: Timestamp::from_unix_millis(opened_at_ms).ok_or_else(|| {
+                        StoreError::Corrupt(format!("opened_at_ms {opened_at_ms} out of range"))
+                    })?,
+                    outcome: stored_label(&row.text("outcome")?)?,
+                    money_given: MoneyGiven {
+                        amount: row.int("money_given")?,
+                        currency: row.text("currency")?,
+                    },
+                    sorry_coupon_given: row.int("sorry_coupon_given")? != 0,
+                    same_shop: row.text("shop_id")? == request.shop_id,
+                })
+            },
+        )
+        .await?;
+
+    let mut photos = Vec::with_capacity(request.evidence.photos.len());
+    for photo in &request.evidence.photos {
+        let seen = store
+            .fetch_optional(
+                PHOTO_SEEN,
+                &[
+                    Param::Text(&photo.sha256),
+                    Param::Text(customer),
+                    Param::Text(claim_id),
+                ],
+                |row| Ok((row.int("own")? != 0, row.int("others")? != 0)),
+            )
+            .await?;
+        let (own, others) = seen.unwrap_or_default();
+        photos.push(PhotoHistory {
+            sha256: photo.sha256.clone(),
+            seen_in_own_claims: own,
+            seen_in_others_claims: others,
+        });
+    }
+
+    let on_hard_fraud_list = store
+        .fetch_optional(
+            "SELECT 1 AS listed FROM fraud_list WHERE customer_id = $1",
+            &[Param::Text(customer)],
+            |row| row.int("listed"),
+        )
+        .await?
+        .is_some();
+
+    let today = utc_day(now);
+    let first_day = today.saturating_sub(CUSTOMER_WINDOW_DAYS);
+    let spending = store
+        .fetch_optional(
+            SPENDING,
+            &[
+                Param::Text(&request.shop_id),
+                Param::Text(customer),
+                Param::Text(claim_id),
+                Param::Int(today),
+                Param::Int(first_day),
+                Param::Int(today.saturating_mul(DAY_MS)),
+                Param::Int(today.saturating_add(1).saturating_mul(DAY_MS)),
+                Param::Int(first_day.saturating_mul(DAY_MS)),
+            ],
+            |row| {
+                Ok(Spending {
+                    shop_today: row.int("shop_today")?,
+                    customer_30d: row.int("customer_30d")?,
+                })
+            },
+        )
+        .await?
+        .unwrap_or_default();
+
+    Ok(CustomerHistory {
+        earlier_claims,
+        photos,
+        on_hard_fraud_list,
+        spending,
+    })
+}
+
+/// A contract enum value from its stored JSON name.
+fn stored_label<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    parse_label(text).map_err(|_| StoreError::Corrupt(format!("unknown value `{text}`")))
+}
+
 impl Ledger {
     /// The history of `request`'s customer as of `request.now`, never counting the
     /// claim itself (any revision).
     pub async fn history(&self, request: &DecisionRequest) -> Result<CustomerHistory, LedgerError> {
-        let customer = &request.customer.customer_id;
-        let now = request.now.unix_millis();
+        if let Some(embedded) = &self.embedded {
+            let request = request.clone();
+            return embedded
+                .read(move |store| futures_executor::block_on(read_history(store, &request)))
+                .await;
+        }
         let mut connection = self.pool().acquire().await?;
-
-        let rows = sqlx::query(EARLIER_CLAIMS)
-            .bind(customer)
-            .bind(&request.claim_id)
-            .bind(now.saturating_sub(HISTORY_WINDOW_DAYS * DAY_MS))
-            .bind(now)
-            .bind(i64::try_from(MAX_EARLIER_CLAIMS).unwrap_or(i64::MAX))
-            .fetch_all(&mut *connection)
-            .await?;
-        let mut earlier_claims = Vec::with_capacity(rows.len());
-        for row in rows {
-            let opened_at_ms: i64 = row.try_get("opened_at_ms")?;
-            let shop_id: String = row.try_get("shop_id")?;
-            earlier_claims.push(PastClaim {
-                claim_id: row.try_get("claim_id")?,
-                kind: parse_label(&row.try_get::<String, _>("kind")?)?,
-                opened_at: Timestamp::from_unix_millis(opened_at_ms).ok_or_else(|| {
-                    LedgerError::Corrupt(format!("opened_at_ms {opened_at_ms} out of range"))
-                })?,
-                outcome: parse_label(&row.try_get::<String, _>("outcome")?)?,
-                money_given: MoneyGiven {
-                    amount: row.try_get("money_given")?,
-                    currency: row.try_get("currency")?,
-                },
-                sorry_coupon_given: row.try_get::<i64, _>("sorry_coupon_given")? != 0,
-                same_shop: shop_id == request.shop_id,
-            });
-        }
-
-        let mut photos = Vec::with_capacity(request.evidence.photos.len());
-        for photo in &request.evidence.photos {
-            let row = sqlx::query(PHOTO_SEEN)
-                .bind(&photo.sha256)
-                .bind(customer)
-                .bind(&request.claim_id)
-                .fetch_one(&mut *connection)
-                .await?;
-            photos.push(PhotoHistory {
-                sha256: photo.sha256.clone(),
-                seen_in_own_claims: row.try_get::<i64, _>("own")? != 0,
-                seen_in_others_claims: row.try_get::<i64, _>("others")? != 0,
-            });
-        }
-
-        let on_hard_fraud_list = sqlx::query("SELECT 1 FROM fraud_list WHERE customer_id = $1")
-            .bind(customer)
-            .fetch_optional(&mut *connection)
-            .await?
-            .is_some();
-
-        let today = utc_day(now);
-        let first_day = today.saturating_sub(CUSTOMER_WINDOW_DAYS);
-        let row = sqlx::query(SPENDING)
-            .bind(&request.shop_id)
-            .bind(customer)
-            .bind(&request.claim_id)
-            .bind(today)
-            .bind(first_day)
-            .bind(today.saturating_mul(DAY_MS))
-            .bind(today.saturating_add(1).saturating_mul(DAY_MS))
-            .bind(first_day.saturating_mul(DAY_MS))
-            .fetch_one(&mut *connection)
-            .await?;
-        let spending = Spending {
-            shop_today: row.try_get("shop_today")?,
-            customer_30d: row.try_get("customer_30d")?,
-        };
-
-        Ok(CustomerHistory {
-            earlier_claims,
-            photos,
-            on_hard_fraud_list,
-            spending,
-        })
+        Ok(read_history(&mut *connection, request).await?)
     }
 }
 

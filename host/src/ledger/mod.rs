@@ -11,8 +11,10 @@
 //! versions; a test holds them in step). Nothing outside this module writes SQL.
 
 mod audit;
+mod before_decision;
 mod config_cache;
 pub mod dialect;
+mod embedded;
 mod epoch_watch;
 #[cfg(test)]
 mod faults_tests;
@@ -23,11 +25,13 @@ mod platform;
 mod records;
 pub mod scratch;
 mod shadows;
+mod statements;
 pub mod storage;
 mod versions;
 mod writer;
 
 pub use audit::AuditEntry;
+pub use before_decision::BeforeDecision;
 pub use config_cache::ConfigEpoch;
 pub use dialect::Dialect;
 pub use group_commit::CommitStats;
@@ -43,6 +47,7 @@ use std::sync::Arc;
 
 use sqlx::{AnyPool, Row};
 
+use embedded::EmbeddedReaders;
 use epoch_watch::EpochWatch;
 use group_commit::GroupCommit;
 use writer::Writer;
@@ -58,6 +63,9 @@ pub enum LedgerError {
     /// Any other database error (a statement or a row the database refused).
     #[error("the database refused a statement")]
     Database(#[source] sqlx::Error),
+    /// The same, from the embedded store's own connections (see [`embedded`]).
+    #[error("the database refused a statement")]
+    Embedded(#[source] rusqlite::Error),
     #[error("bringing the database's schema up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
@@ -88,6 +96,8 @@ pub struct Ledger {
     readers: AnyPool,
     writer: Writer,
     decisions: GroupCommit,
+    /// SQLite: the threads that read for decisions (see [`embedded`]).
+    embedded: Option<EmbeddedReaders>,
     config: Arc<config_cache::ConfigCache>,
     /// PostgreSQL: the config epoch as announced by the store (LISTEN/NOTIFY).
     epoch_watch: Option<Arc<EpochWatch>>,
@@ -106,17 +116,25 @@ impl Ledger {
         let writer = storage.pool(1).await?;
         dialect.migrator().run(&writer).await?;
         let readers = storage.pool(READERS).await?;
-        let epoch_watch = match storage {
-            Storage::Postgres(url) => Some(EpochWatch::start(url, readers.clone())),
-            Storage::Sqlite(_) => None,
-        };
         let writer = Writer::new(writer);
-        let decisions = GroupCommit::start(writer.clone(), dialect);
+        let (epoch_watch, embedded, decisions) = match storage {
+            Storage::Postgres(url) => (
+                Some(EpochWatch::start(url, readers.clone())),
+                None,
+                GroupCommit::start_task(writer.clone(), dialect),
+            ),
+            Storage::Sqlite(path) => (
+                None,
+                Some(EmbeddedReaders::start(path, EMBEDDED_READERS)?),
+                GroupCommit::start_thread(path.clone(), writer.failing_mark())?,
+            ),
+        };
         Ok(Self {
             dialect,
             readers,
             writer,
             decisions,
+            embedded,
             config: Default::default(),
             epoch_watch,
         })
@@ -223,6 +241,11 @@ impl Ledger {
 
 /// Connections for reads, per host.
 const READERS: u32 = 8;
+
+/// Threads (each with its connection) that read for decisions from the embedded store:
+/// a decision's reads take tens of microseconds, so a few keep both cores busy while one
+/// waits for the disk.
+const EMBEDDED_READERS: usize = 4;
 
 /// How much the readiness check writes while writes are failing: more than a decision
 /// (a few KiB), since a small write can fit in the room a failed one left in the WAL.

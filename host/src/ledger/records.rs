@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::statements::{Param, Statements, StoreError};
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
 use crate::engine::ModuleDigest;
@@ -136,110 +137,111 @@ impl DecisionRow {
     }
 
     /// Writes the decision, the claim's latest state (moving its money in the running
-    /// totals) and its photos in `tx`; `false` (and nothing written) when the idempotency
-    /// key is already taken.
-    pub(super) async fn write(
+    /// totals) and its photos in the transaction open on `store`; `false` (and nothing
+    /// written) when the idempotency key is already taken.
+    pub(super) async fn write<S: Statements>(
         &self,
-        tx: &mut sqlx::AnyConnection,
+        store: &mut S,
         dialect: Dialect,
-    ) -> Result<bool, sqlx::Error> {
-        let inserted = sqlx::query(
-            "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id, revision,
-                 shop_id, customer_id, outcome, risk, module_digest, settings_version, mode,
-                 failure, latency_us, decided_at_ms, request_json, response_json, history_json,
-                 signals_json, guardrails_json, settings_json, fraud_module_digest,
-                 fraud_settings_json, guest_output, failure_detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25)
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(&self.decision_id)
-        .bind(&self.idempotency_key)
-        .bind(&self.request_hash)
-        .bind(&self.claim_id)
-        .bind(self.revision)
-        .bind(&self.shop_id)
-        .bind(&self.customer_id)
-        .bind(&self.outcome)
-        .bind(&self.risk)
-        .bind(&self.module_digest)
-        .bind(self.settings_version)
-        .bind(&self.mode)
-        .bind(&self.failure)
-        .bind(self.latency_us)
-        .bind(self.decided_at_ms)
-        .bind(&self.request_json)
-        .bind(&self.response_json)
-        .bind(&self.history_json)
-        .bind(&self.signals_json)
-        .bind(&self.guardrails_json)
-        .bind(&self.settings_json)
-        .bind(&self.fraud_module_digest)
-        .bind(&self.fraud_settings_json)
-        .bind(&self.guest_output)
-        .bind(&self.failure_detail)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
+    ) -> Result<bool, StoreError> {
+        let inserted = store
+            .execute(
+                "INSERT INTO decisions (decision_id, idempotency_key, request_hash, claim_id,
+                     revision, shop_id, customer_id, outcome, risk, module_digest,
+                     settings_version, mode, failure, latency_us, decided_at_ms, request_json,
+                     response_json, history_json, signals_json, guardrails_json, settings_json,
+                     fraud_module_digest, fraud_settings_json, guest_output, failure_detail)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25)
+                 ON CONFLICT (idempotency_key) DO NOTHING",
+                &[
+                    Param::Text(&self.decision_id),
+                    Param::Text(&self.idempotency_key),
+                    Param::Text(&self.request_hash),
+                    Param::Text(&self.claim_id),
+                    Param::Int(self.revision),
+                    Param::Text(&self.shop_id),
+                    Param::Text(&self.customer_id),
+                    Param::Text(&self.outcome),
+                    Param::Text(&self.risk),
+                    Param::Text(&self.module_digest),
+                    Param::Int(self.settings_version),
+                    Param::Text(&self.mode),
+                    Param::OptionalText(self.failure.as_deref()),
+                    Param::Int(self.latency_us),
+                    Param::Int(self.decided_at_ms),
+                    Param::Text(&self.request_json),
+                    Param::Text(&self.response_json),
+                    Param::Text(&self.history_json),
+                    Param::Text(&self.signals_json),
+                    Param::Text(&self.guardrails_json),
+                    Param::Text(&self.settings_json),
+                    Param::Text(&self.fraud_module_digest),
+                    Param::Text(&self.fraud_settings_json),
+                    Param::OptionalText(self.guest_output.as_deref()),
+                    Param::OptionalText(self.failure_detail.as_deref()),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
             return Ok(false);
         }
 
         // The claim as it stood, to take its money out of the totals it was counted in.
+        let claim = [Param::Text(&self.claim_id)];
         if let Some(lock) = dialect.lock_claim() {
-            sqlx::query(lock)
-                .bind(&self.claim_id)
-                .execute(&mut *tx)
-                .await?;
+            store.execute(lock, &claim).await?;
         }
-        let previous = sqlx::query(
-            "SELECT shop_id, customer_id, money_given, decided_now_ms FROM claims
-             WHERE claim_id = $1",
-        )
-        .bind(&self.claim_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| -> Result<Counted, sqlx::Error> {
-            Ok(Counted {
-                shop_id: row.try_get("shop_id")?,
-                customer_id: row.try_get("customer_id")?,
-                money_given: row.try_get("money_given")?,
-                utc_day: utc_day(row.try_get("decided_now_ms")?),
-            })
-        })
-        .transpose()?;
+        let previous = store
+            .fetch_optional(
+                "SELECT shop_id, customer_id, money_given, decided_now_ms FROM claims
+                 WHERE claim_id = $1",
+                &claim,
+                |row| {
+                    Ok(Counted {
+                        shop_id: row.text("shop_id")?,
+                        customer_id: row.text("customer_id")?,
+                        money_given: row.int("money_given")?,
+                        utc_day: utc_day(row.int("decided_now_ms")?),
+                    })
+                },
+            )
+            .await?;
 
-        let updated = sqlx::query(
-            "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
-                 outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (claim_id) DO UPDATE SET
-                 decided_now_ms = excluded.decided_now_ms,
-                 kind = excluded.kind,
-                 opened_at_ms = excluded.opened_at_ms,
-                 revision = excluded.revision,
-                 outcome = excluded.outcome,
-                 money_given = excluded.money_given,
-                 currency = excluded.currency,
-                 sorry_coupon_given = CASE
-                     WHEN excluded.sorry_coupon_given > claims.sorry_coupon_given
-                     THEN excluded.sorry_coupon_given ELSE claims.sorry_coupon_given END
-             WHERE excluded.revision >= claims.revision",
-        )
-        .bind(&self.claim_id)
-        .bind(&self.customer_id)
-        .bind(&self.shop_id)
-        .bind(&self.kind)
-        .bind(self.opened_at_ms)
-        .bind(self.revision)
-        .bind(&self.outcome)
-        .bind(self.money_given)
-        .bind(&self.currency)
-        .bind(i64::from(self.sorry_coupon_given))
-        .bind(self.now_ms)
-        .execute(&mut *tx)
-        .await?;
+        let updated = store
+            .execute(
+                "INSERT INTO claims (claim_id, customer_id, shop_id, kind, opened_at_ms, revision,
+                     outcome, money_given, currency, sorry_coupon_given, decided_now_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (claim_id) DO UPDATE SET
+                     decided_now_ms = excluded.decided_now_ms,
+                     kind = excluded.kind,
+                     opened_at_ms = excluded.opened_at_ms,
+                     revision = excluded.revision,
+                     outcome = excluded.outcome,
+                     money_given = excluded.money_given,
+                     currency = excluded.currency,
+                     sorry_coupon_given = CASE
+                         WHEN excluded.sorry_coupon_given > claims.sorry_coupon_given
+                         THEN excluded.sorry_coupon_given ELSE claims.sorry_coupon_given END
+                 WHERE excluded.revision >= claims.revision",
+                &[
+                    Param::Text(&self.claim_id),
+                    Param::Text(&self.customer_id),
+                    Param::Text(&self.shop_id),
+                    Param::Text(&self.kind),
+                    Param::Int(self.opened_at_ms),
+                    Param::Int(self.revision),
+                    Param::Text(&self.outcome),
+                    Param::Int(self.money_given),
+                    Param::Text(&self.currency),
+                    Param::Int(i64::from(self.sorry_coupon_given)),
+                    Param::Int(self.now_ms),
+                ],
+            )
+            .await?;
         // An older revision than the one stored changes nothing, totals included.
-        if updated.rows_affected() > 0 {
+        if updated > 0 {
             let current = match &previous {
                 // The upsert keeps the claim's first shop and customer.
                 Some(previous) => Counted {
@@ -254,19 +256,23 @@ impl DecisionRow {
                     utc_day: utc_day(self.now_ms),
                 },
             };
-            move_totals(tx, previous.as_ref(), &current).await?;
+            for (counted, amount) in total_changes(previous.as_ref(), &current) {
+                add_to_totals(store, counted, amount).await?;
+            }
         }
 
         for photo in &self.photos {
-            sqlx::query(
-                "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(photo)
-            .bind(&self.customer_id)
-            .bind(&self.claim_id)
-            .execute(&mut *tx)
-            .await?;
+            store
+                .execute(
+                    "INSERT INTO photo_uses (sha256, customer_id, claim_id) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        Param::Text(photo),
+                        Param::Text(&self.customer_id),
+                        Param::Text(&self.claim_id),
+                    ],
+                )
+                .await?;
         }
         Ok(true)
     }
@@ -288,57 +294,84 @@ pub(super) fn utc_day(unix_millis: i64) -> i64 {
     unix_millis.div_euclid(DAY_MS)
 }
 
-/// Takes `previous` (the claim's last counted revision, if any) out of the running
-/// totals and puts `current` in; one change per total when the day stays the same.
-async fn move_totals(
-    tx: &mut sqlx::AnyConnection,
-    previous: Option<&Counted>,
-    current: &Counted,
-) -> Result<(), sqlx::Error> {
-    match previous {
+/// What moves in the running totals when `current` replaces `previous` (the claim's
+/// last counted revision, if any): one change per total when the day stays the same,
+/// else the old day's taken out and the new day's put in. Zero changes are left out.
+fn total_changes<'a>(
+    previous: Option<&'a Counted>,
+    current: &'a Counted,
+) -> Vec<(&'a Counted, i64)> {
+    let changes = match previous {
         Some(previous) if previous.utc_day == current.utc_day => {
-            let change = current.money_given.saturating_sub(previous.money_given);
-            add_to_totals(tx, current, change).await
+            vec![(
+                current,
+                current.money_given.saturating_sub(previous.money_given),
+            )]
         }
-        Some(previous) => {
-            add_to_totals(tx, previous, previous.money_given.saturating_neg()).await?;
-            add_to_totals(tx, current, current.money_given).await
-        }
-        None => add_to_totals(tx, current, current.money_given).await,
-    }
+        Some(previous) => vec![
+            (previous, previous.money_given.saturating_neg()),
+            (current, current.money_given),
+        ],
+        None => vec![(current, current.money_given)],
+    };
+    changes
+        .into_iter()
+        .filter(|(_, amount)| *amount != 0)
+        .collect()
 }
 
 /// Adds `amount` (negative to take away) to the shop's and the customer's total of
 /// `counted`'s day.
-async fn add_to_totals(
-    tx: &mut sqlx::AnyConnection,
+async fn add_to_totals<S: Statements>(
+    store: &mut S,
     counted: &Counted,
     amount: i64,
-) -> Result<(), sqlx::Error> {
-    if amount == 0 {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES ($1, $2, $3)
-         ON CONFLICT (shop_id, utc_day) DO UPDATE SET
-             money_given = shop_day_totals.money_given + excluded.money_given",
-    )
-    .bind(&counted.shop_id)
-    .bind(counted.utc_day)
-    .bind(amount)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO customer_day_totals (customer_id, utc_day, money_given) VALUES ($1, $2, $3)
-         ON CONFLICT (customer_id, utc_day) DO UPDATE SET
-             money_given = customer_day_totals.money_given + excluded.money_given",
-    )
-    .bind(&counted.customer_id)
-    .bind(counted.utc_day)
-    .bind(amount)
-    .execute(&mut *tx)
-    .await?;
+) -> Result<(), StoreError> {
+    store
+        .execute(
+            "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES ($1, $2, $3)
+             ON CONFLICT (shop_id, utc_day) DO UPDATE SET
+                 money_given = shop_day_totals.money_given + excluded.money_given",
+            &[
+                Param::Text(&counted.shop_id),
+                Param::Int(counted.utc_day),
+                Param::Int(amount),
+            ],
+        )
+        .await?;
+    store
+        .execute(
+            "INSERT INTO customer_day_totals (customer_id, utc_day, money_given)
+             VALUES ($1, $2, $3)
+             ON CONFLICT (customer_id, utc_day) DO UPDATE SET
+                 money_given = customer_day_totals.money_given + excluded.money_given",
+            &[
+                Param::Text(&counted.customer_id),
+                Param::Int(counted.utc_day),
+                Param::Int(amount),
+            ],
+        )
+        .await?;
     Ok(())
+}
+
+/// The answer stored under idempotency key `key`, if any, read on `store`.
+pub(super) async fn read_reply<S: Statements>(
+    store: &mut S,
+    key: &str,
+) -> Result<Option<StoredReply>, StoreError> {
+    store
+        .fetch_optional(
+            "SELECT request_hash, response_json FROM decisions WHERE idempotency_key = $1",
+            &[Param::Text(key)],
+            |row| {
+                Ok(StoredReply {
+                    request_hash: row.text("request_hash")?,
+                    response_json: row.text("response_json")?,
+                })
+            },
+        )
+        .await
 }
 
 /// What recording a decision came to.
@@ -407,19 +440,8 @@ pub struct TokenRecord {
 impl Ledger {
     /// The answer stored under `key`, if any.
     pub async fn reply_for_key(&self, key: &str) -> Result<Option<StoredReply>, LedgerError> {
-        let row = sqlx::query(
-            "SELECT request_hash, response_json FROM decisions WHERE idempotency_key = $1",
-        )
-        .bind(key)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|row| {
-            Ok(StoredReply {
-                request_hash: row.try_get("request_hash")?,
-                response_json: row.try_get("response_json")?,
-            })
-        })
-        .transpose()
+        let mut connection = self.pool().acquire().await?;
+        Ok(read_reply(&mut *connection, key).await?)
     }
 
     /// Records a decision, the claim's latest state and its photos. Returns once they

@@ -37,6 +37,12 @@ impl Writer {
         &self.pool
     }
 
+    /// The mark of failing writes, for a writer of the same store outside sqlx (the
+    /// embedded store's commit thread, see [`super::group_commit`]).
+    pub(super) fn failing_mark(&self) -> Arc<AtomicBool> {
+        self.failing.clone()
+    }
+
     /// Whether the last write failed because the store could not take it.
     pub(super) fn failing(&self) -> bool {
         self.failing.load(Ordering::Acquire)
@@ -109,7 +115,7 @@ fn note_failure(failing: &AtomicBool, error: LedgerError) -> LedgerError {
 /// SQLite's primary result codes that say the store, not the statement, failed: busy or
 /// locked past the timeout, out of memory, read-only, interrupted, I/O error, corrupt,
 /// full, cannot open, lock protocol, not a database, aborted.
-const SQLITE_STORAGE_CODES: [i32; 12] = [4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 26];
+pub(super) const SQLITE_STORAGE_CODES: [i32; 12] = [4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 26];
 
 /// PostgreSQL's SQLSTATE classes (and one code) that say the same: connection exception
 /// (08), a transaction rolled back by the server (40: serialization, deadlock),

@@ -14,7 +14,9 @@ use crate::decide::{Decided, Fallback, Screened, ShopPolicy, decide_screened, sc
 use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
-use crate::ledger::{DecisionRecord, FailurePolicy, PolicyVersion, Recorded, Rollout};
+use crate::ledger::{
+    BeforeDecision, ConfigEpoch, DecisionRecord, FailurePolicy, PolicyVersion, Recorded, Rollout,
+};
 
 use super::idempotency::{Reply, key_for, replay, request_hash};
 use super::rollout::in_canary;
@@ -92,7 +94,7 @@ impl Resolved {
 /// One decision's inputs, owned, so that they can go to the blocking pool and back.
 #[derive(Debug)]
 struct Claim {
-    request: DecisionRequest,
+    request: Arc<DecisionRequest>,
     history: CustomerHistory,
     decision_id: String,
 }
@@ -108,17 +110,19 @@ impl Service {
         let key = key_for(&request, idempotency_key)?;
         let request_hash = request_hash(&request);
 
-        if let Some(stored) = self.ledger.reply_for_key(&key).await? {
-            return replay(
-                &key,
-                &request_hash,
-                stored.request_hash,
-                stored.response_json,
-            );
-        }
-
-        let history = self.ledger.history(&request).await?;
-        let resolved = Arc::new(self.resolve(&request).await?);
+        let request = Arc::new(request);
+        let (history, epoch) = match self.ledger.before_decision(&key, &request).await? {
+            BeforeDecision::Answered(stored) => {
+                return replay(
+                    &key,
+                    &request_hash,
+                    stored.request_hash,
+                    stored.response_json,
+                );
+            }
+            BeforeDecision::Fresh { history, epoch } => (history, epoch),
+        };
+        let resolved = Arc::new(self.resolve(&request, epoch).await?);
         let claim = Arc::new(Claim {
             request,
             history,
@@ -205,10 +209,13 @@ impl Service {
     }
 
     /// Everything `request` runs with, read once so the decision never mixes versions.
-    async fn resolve(&self, request: &DecisionRequest) -> Result<Resolved, ServiceError> {
-        // One read of the config epoch; the rest comes from the cache kept under it, so
-        // everything below is of one consistent moment or newer.
-        let epoch = self.ledger.config_epoch().await?;
+    async fn resolve(
+        &self,
+        request: &DecisionRequest,
+        epoch: ConfigEpoch,
+    ) -> Result<Resolved, ServiceError> {
+        // Everything comes from the cache kept under the epoch the decision read (once),
+        // so everything below is of one consistent moment or newer.
         // The platform's default is read once, so a swap of it during this decision
         // cannot pair one default's module with another's settings.
         let (default_module, default_settings) = self

@@ -1,0 +1,92 @@
+//! The embedded SQLite's decision path, on threads of its own.
+//!
+//! sqlx runs each SQLite connection on a worker thread and hands every statement to it
+//! and back through channels: a decision's seven reads and eight writes were fifteen
+//! hand-offs between threads, and under load the server spent more time switching
+//! threads than working. Here each connection belongs to one thread for its life
+//! (rusqlite, prepared statements cached on it); a decision's reads go there as one job
+//! ([`EmbeddedReaders::read`], see [`super::before_decision`]) and its write joins the
+//! group commit on the writer thread ([`super::group_commit`]). sqlx keeps the rest
+//! (migrations, settings, uploads, every operator's read), which is rare and not on the
+//! decision path; PostgreSQL is all sqlx, whose connections are network sockets and
+//! cost no hand-off.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::LedgerError;
+use super::statements::StoreError;
+
+/// Jobs that may wait for a reader before callers wait to hand theirs over.
+const QUEUE: usize = 4_096;
+
+/// How long a statement waits for another connection's write lock before the store is
+/// called busy (the same as sqlx's connections: `busy_timeout` in [`super::storage`]).
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept per connection: every statement of the decision path.
+const CACHED_STATEMENTS: usize = 64;
+
+type ReadJob = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+
+/// The threads that read for decisions, each with its own connection. Cheap to clone;
+/// the threads stop when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct EmbeddedReaders {
+    jobs: flume::Sender<ReadJob>,
+}
+
+impl EmbeddedReaders {
+    /// Opens `threads` connections to the database at `path` (which exists: sqlx has
+    /// migrated it) and starts a thread for each.
+    pub(super) fn start(path: &Path, threads: usize) -> Result<Self, LedgerError> {
+        let (jobs, queue) = flume::bounded::<ReadJob>(QUEUE);
+        for number in 0..threads {
+            let mut connection = open(path)?;
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("ledger-read-{number}"))
+                .spawn(move || {
+                    while let Ok(job) = queue.recv() {
+                        job(&mut connection);
+                    }
+                })
+                .map_err(|error| LedgerError::Unavailable(std::sync::Arc::new(error)))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Runs `job` on a reader's connection and answers what it read.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send_async(Box::new(move |connection| {
+                let _ = done.send(job(connection));
+            }))
+            .await
+            .map_err(|_| stopped())?;
+        Ok(answer.await.map_err(|_| stopped())??)
+    }
+}
+
+fn stopped() -> LedgerError {
+    LedgerError::Commit("the ledger's reader threads have stopped".into())
+}
+
+/// A connection to the database at `path`, set up as sqlx's are (see
+/// [`super::storage`]): WAL (already the file's mode), every commit durable before it
+/// returns (`synchronous = FULL`), foreign keys checked.
+pub(super) fn open(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+    Ok(connection)
+}
