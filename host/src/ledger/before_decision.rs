@@ -42,7 +42,9 @@ impl Ledger {
             let (key, request) = (key.to_owned(), Arc::clone(request));
             return embedded
                 .read(move |store| {
-                    futures_executor::block_on(read_before_decision(store, &key, &request, None))
+                    futures_executor::block_on(in_read_transaction(store, async |store| {
+                        read_before_decision(store, &key, &request, None).await
+                    }))
                 })
                 .await;
         }
@@ -73,6 +75,25 @@ async fn read_before_decision<S: Statements>(
         None => ConfigEpoch::new(read_epoch(store).await?),
     };
     Ok(BeforeDecision::Fresh { history, epoch })
+}
+
+/// Runs `reads` in one read transaction on the embedded store: one snapshot for all of
+/// them (and one take of the WAL's read lock instead of one per statement). The
+/// transaction ends whatever `reads` came to, so the connection's next job starts
+/// afresh.
+async fn in_read_transaction<T>(
+    store: &mut rusqlite::Connection,
+    reads: impl AsyncFnOnce(&mut rusqlite::Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    store.execute("BEGIN", &[]).await?;
+    let read = reads(store).await;
+    let ended = store.execute("COMMIT", &[]).await;
+    if ended.is_err() {
+        let _ = store.execute("ROLLBACK", &[]).await;
+    }
+    let value = read?;
+    ended?;
+    Ok(value)
 }
 
 /// The config epoch as stored.

@@ -32,6 +32,9 @@ use super::{Dialect, LedgerError, embedded};
 const MAX_BATCH: usize = 256;
 /// Rows that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 4_096;
+/// Decisions the embedded store's commit thread writes between two checkpoints of its
+/// WAL (see [`embedded::checkpoint`]): about 1,000 pages, as SQLite's own default.
+const CHECKPOINT_AFTER: usize = 64;
 /// Tries of one batch whose transaction the store rolled back (see
 /// [`StoreError::is_transient`]).
 const ATTEMPTS: usize = 3;
@@ -146,10 +149,14 @@ fn write_on_thread(
     stats: &Counters,
 ) {
     let mut connection: Option<rusqlite::Connection> = None;
+    let mut since_checkpoint = 0;
     while let Ok(first) = receiver.recv() {
         let mut batch = next_batch(first, receiver);
         let rows: Vec<&DecisionRow> = batch.iter().map(|pending| &pending.row).collect();
-        let outcome = match connection.take().map_or_else(|| embedded::open(path), Ok) {
+        let outcome = match connection
+            .take()
+            .map_or_else(|| embedded::open_for_commits(path), Ok)
+        {
             Ok(mut open) => {
                 let outcome = futures_executor::block_on(write_with_retries(
                     &mut open,
@@ -174,7 +181,15 @@ fn write_on_thread(
                 Err(unavailable(error))
             }
         };
+        let committed = outcome.is_ok();
+        since_checkpoint += batch.len();
         settle(&mut batch, outcome, stats);
+        if let Some(connection) = connection.as_ref().filter(|_| committed)
+            && since_checkpoint >= CHECKPOINT_AFTER
+        {
+            embedded::checkpoint(connection);
+            since_checkpoint = 0;
+        }
     }
 }
 
