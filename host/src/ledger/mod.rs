@@ -25,6 +25,7 @@ mod platform;
 mod records;
 pub mod scratch;
 mod shadows;
+mod shop_decisions;
 mod statements;
 pub mod storage;
 mod versions;
@@ -40,6 +41,7 @@ pub use platform::FailurePolicy;
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };
+pub use shop_decisions::DecisionCursor;
 pub use storage::Storage;
 pub use versions::{PolicyVersion, Rollout, ShopRollout, VersionModule};
 

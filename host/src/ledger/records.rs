@@ -1,5 +1,15 @@
 //! Decisions, settings, the hard-fraud list and tokens: writes and point reads.
 
+/// The columns [`stored_decision`] reads, for `concat!` into a static statement.
+macro_rules! stored_decision_columns {
+    () => {
+        "decision_id, shop_id, module_digest, settings_version, failure, failure_detail,
+         guest_output, latency_us, decided_at_ms, request_json, response_json, history_json,
+         signals_json, guardrails_json, settings_json, fraud_module_digest, fraud_settings_json"
+    };
+}
+pub(super) use stored_decision_columns;
+
 use sqlx::Row;
 
 use super::statements::{Param, Statements, StoreError};
@@ -412,6 +422,29 @@ pub struct StoredDecision {
     pub fraud_settings_json: String,
 }
 
+/// A decision's row (the columns of `stored_decision_columns!`) as the ledger holds it.
+pub(super) fn stored_decision(row: &sqlx::any::AnyRow) -> Result<StoredDecision, LedgerError> {
+    Ok(StoredDecision {
+        decision_id: row.try_get("decision_id")?,
+        shop_id: row.try_get("shop_id")?,
+        module_digest: row.try_get("module_digest")?,
+        settings_version: to_u64(row.try_get("settings_version")?),
+        failure: row.try_get("failure")?,
+        failure_detail: row.try_get("failure_detail")?,
+        guest_output: row.try_get("guest_output")?,
+        latency_us: to_u64(row.try_get("latency_us")?),
+        decided_at_ms: row.try_get("decided_at_ms")?,
+        request_json: row.try_get("request_json")?,
+        response_json: row.try_get("response_json")?,
+        history_json: row.try_get("history_json")?,
+        signals_json: row.try_get("signals_json")?,
+        guardrails_json: row.try_get("guardrails_json")?,
+        settings_json: row.try_get("settings_json")?,
+        fraud_module_digest: row.try_get("fraud_module_digest")?,
+        fraud_settings_json: row.try_get("fraud_settings_json")?,
+    })
+}
+
 /// A shop's current settings; version 0 is the policy's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShopSettings {
@@ -463,38 +496,15 @@ impl Ledger {
 
     /// A decision by id.
     pub async fn decision(&self, decision_id: &str) -> Result<Option<StoredDecision>, LedgerError> {
-        let row = sqlx::query(
-            "SELECT decision_id, shop_id, module_digest, settings_version, failure,
-                    failure_detail, guest_output, latency_us,
-                    decided_at_ms, request_json, response_json, history_json, signals_json,
-                    guardrails_json, settings_json, fraud_module_digest, fraud_settings_json
-             FROM decisions WHERE decision_id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            stored_decision_columns!(),
+            " FROM decisions WHERE decision_id = $1"
+        ))
         .bind(decision_id)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|row| {
-            Ok(StoredDecision {
-                decision_id: row.try_get("decision_id")?,
-                shop_id: row.try_get("shop_id")?,
-                module_digest: row.try_get("module_digest")?,
-                settings_version: to_u64(row.try_get("settings_version")?),
-                failure: row.try_get("failure")?,
-                failure_detail: row.try_get("failure_detail")?,
-                guest_output: row.try_get("guest_output")?,
-                latency_us: to_u64(row.try_get("latency_us")?),
-                decided_at_ms: row.try_get("decided_at_ms")?,
-                request_json: row.try_get("request_json")?,
-                response_json: row.try_get("response_json")?,
-                history_json: row.try_get("history_json")?,
-                signals_json: row.try_get("signals_json")?,
-                guardrails_json: row.try_get("guardrails_json")?,
-                settings_json: row.try_get("settings_json")?,
-                fraud_module_digest: row.try_get("fraud_module_digest")?,
-                fraud_settings_json: row.try_get("fraud_settings_json")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(stored_decision).transpose()
     }
 
     /// How many decisions the ledger holds.

@@ -5,17 +5,20 @@
 //! - [`pipeline`]: one decision, request body to recorded answer;
 //! - [`admin`]: settings, modules, versions and their rollout, the platform's policies;
 //! - [`settings`]: the one path by which settings are checked, for both worlds;
-//! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves.
+//! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves;
+//! - [`replay`]: a recorded decision decided again with what it was decided with.
 
 mod admin;
 mod error;
 mod idempotency;
 mod pipeline;
+mod replay;
 mod rollout;
 mod settings;
 
 pub use error::ServiceError;
 pub use idempotency::Reply;
+pub use replay::{DifferingDecision, Replay, ReplayAudit};
 pub use rollout::{in_canary, rollout_label};
 
 use std::path::Path;

@@ -239,3 +239,58 @@ async fn settings_are_an_object_checked_by_the_module_and_a_failing_check_is_its
             != Some(hostile.as_str())
     ));
 }
+
+#[tokio::test]
+async fn a_replay_reproduces_uploaded_modules_and_tells_a_tampered_record_and_a_failure_apart() {
+    let (_data, service) = service().await;
+    decide(&service, "c-replay-standard").await;
+    hostile_policy(&service, "panic").await;
+    let failed = decide(&service, "c-replay-failed").await;
+    assert!(failed["failure"].is_string(), "{failed}");
+    let florist = upload(&service, arbiter_artifacts::FLORIST_EXAMPLE_PATH).await;
+    let everyone = Rollout::Canary {
+        basis_points: 10_000,
+    };
+    service
+        .put_policy(SHOP, &florist, &json!({}), everyone, "operator")
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let canary = decide(&service, "c-replay-canary").await;
+    assert_eq!(canary["policy"]["mode"], json!("canary"));
+
+    let audit = service
+        .replay_shop(SHOP, (0, i64::MAX))
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(audit.decisions, 3);
+    assert_eq!(audit.reproduced, 2, "{audit:#?}");
+    assert_eq!(audit.module_failed, 1);
+    assert!(audit.differing.is_empty());
+
+    // A record whose settings version is not the one its answer came from does not
+    // reproduce.
+    let id = canary["decision_id"].as_str().unwrap_or_default();
+    let mut stored = service
+        .ledger()
+        .decision(id)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+        .unwrap_or_else(|| panic!("{id} is not stored"));
+    stored.settings_version += 1;
+    let tampered = format!("\"settings_version\":{}", stored.settings_version);
+    let replay = service
+        .replay(&stored)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        matches!(&replay, super::Replay::Differs { replayed } if replayed.contains(&tampered)),
+        "{replay:?}"
+    );
+
+    // Another shop's range holds none of them.
+    let other = service
+        .replay_shop("shop-2", (0, i64::MAX))
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(other.decisions, 0);
+}

@@ -64,5 +64,28 @@ async fn every_scenario_decides_as_expected_over_http() -> anyhow::Result<()> {
     let steps: usize = all.iter().map(|scenario| scenario.steps.len()).sum();
     assert_eq!(decided, steps);
     assert_eq!(app.decision_count().await?, u64::try_from(steps)?);
+
+    // Replay is exact: every decision the scenarios recorded, decided again from what
+    // the ledger holds of it, answers byte for byte what was answered.
+    let shops: std::collections::BTreeSet<&str> = all
+        .iter()
+        .flat_map(|scenario| &scenario.steps)
+        .filter_map(|step| step.request["shop_id"].as_str())
+        .collect();
+    let mut replayed = 0;
+    for shop_id in shops {
+        let audit = app.service().replay_shop(shop_id, (0, i64::MAX)).await?;
+        assert!(
+            audit.differing.is_empty(),
+            "{shop_id}: {} of {} decisions did not reproduce: {:#?}",
+            audit.differing.len(),
+            audit.decisions,
+            audit.differing
+        );
+        assert_eq!(audit.module_failed, 0, "{shop_id}");
+        assert_eq!(audit.reproduced, audit.decisions, "{shop_id}");
+        replayed += audit.reproduced;
+    }
+    assert_eq!(replayed, u64::try_from(steps)?);
     Ok(())
 }

@@ -1,0 +1,174 @@
+//! Replay: a recorded decision decided again with exactly what it was decided with (its
+//! request, the history the host gave it, its fraud screen and settings, its module and
+//! settings, the guardrails of the moment), in a fresh sandbox. A decision is a pure
+//! function of those, so the answer must be the recorded one byte for byte; one that is
+//! not is a defect, which [`Service::replay_shop`] reports with both texts.
+//!
+//! A decision whose module failed (a trap, a timeout, a suspension) is not replayed: a
+//! timeout is a fact of the moment, not of the inputs, and what answered instead is
+//! recorded as such. Those are counted apart.
+
+use serde::Serialize;
+
+use crate::contract::{DecisionResponse, parse_request};
+use crate::decide::{ShopPolicy, decide};
+use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
+use crate::guardrails::Guardrails;
+use crate::history::CustomerHistory;
+use crate::ledger::{DecisionCursor, LedgerError, StoredDecision};
+
+use super::{Service, ServiceError};
+
+/// What replaying one recorded decision came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// The recorded answer, byte for byte.
+    Reproduced,
+    /// Another answer: the decision is not a function of what the ledger holds.
+    Differs { replayed: String },
+    /// The module failed when it was decided (the failure's code): not replayed.
+    ModuleFailed(String),
+}
+
+/// A replay of every recorded decision of a shop in a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayAudit {
+    /// Decisions read.
+    pub decisions: u64,
+    /// Decisions whose replay answered the recorded answer byte for byte.
+    pub reproduced: u64,
+    /// Decisions whose module had failed, not replayed.
+    pub module_failed: u64,
+    /// The decisions that did not reproduce (at most [`MAX_DIFFERING_KEPT`]).
+    pub differing: Vec<DifferingDecision>,
+}
+
+/// A decision whose replay answered something else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DifferingDecision {
+    pub decision_id: String,
+    pub recorded: String,
+    pub replayed: String,
+}
+
+/// Differing decisions an audit keeps in full.
+pub const MAX_DIFFERING_KEPT: usize = 100;
+
+/// Decisions read from the ledger at a time.
+const PAGE: u32 = 500;
+
+impl Service {
+    /// Decides `stored` again with what it was decided with.
+    pub async fn replay(&self, stored: &StoredDecision) -> Result<Replay, ServiceError> {
+        if let Some(failure) = &stored.failure {
+            return Ok(Replay::ModuleFailed(failure.clone()));
+        }
+        let request = parse_request(stored.request_json.as_bytes())
+            .map_err(|error| corrupt(stored, "request", error))?;
+        let history: CustomerHistory = serde_json::from_str(&stored.history_json)
+            .map_err(|error| corrupt(stored, "history", error))?;
+        let guardrails: Guardrails = serde_json::from_str(&stored.guardrails_json)
+            .map_err(|error| corrupt(stored, "guardrails", error))?;
+        let recorded: DecisionResponse = serde_json::from_str(&stored.response_json)
+            .map_err(|error| corrupt(stored, "response", error))?;
+        let compensation = self
+            .compensation_by_digest(&stored_digest(stored, &stored.module_digest)?)
+            .await?;
+        let fraud = self
+            .fraud_by_digest(&stored_digest(stored, &stored.fraud_module_digest)?)
+            .await?;
+        let (request, decision_id) = (std::sync::Arc::new(request), recorded.decision_id);
+        let stored = stored.clone();
+        let replayed = tokio::task::spawn_blocking(move || {
+            let policy = ShopPolicy {
+                fraud: &fraud,
+                fraud_settings: &stored.fraud_settings_json,
+                compensation: &compensation,
+                settings: &stored.settings_json,
+                settings_version: stored.settings_version,
+                mode: recorded.policy.mode,
+                guardrails,
+                fallback: None,
+                suspended: None,
+            };
+            let decided = decide(policy, &request, &history, decision_id);
+            serde_json::to_string(&decided.response).map(|replayed| (replayed, stored))
+        })
+        .await
+        .map_err(|error| ServiceError::Blocking("replaying", error))?;
+        let (replayed, stored) = replayed.map_err(ServiceError::Encode)?;
+        Ok(if replayed == stored.response_json {
+            Replay::Reproduced
+        } else {
+            Replay::Differs { replayed }
+        })
+    }
+
+    /// Replays every decision `shop_id` made in `[from_ms, to_ms)`.
+    pub async fn replay_shop(
+        &self,
+        shop_id: &str,
+        range: (i64, i64),
+    ) -> Result<ReplayAudit, ServiceError> {
+        let mut audit = ReplayAudit::default();
+        let mut after: Option<DecisionCursor> = None;
+        loop {
+            let page = self
+                .ledger
+                .shop_decisions(shop_id, range, after.as_ref(), PAGE)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(audit);
+            };
+            after = Some(DecisionCursor::from(last));
+            for stored in &page {
+                audit.decisions += 1;
+                match self.replay(stored).await? {
+                    Replay::Reproduced => audit.reproduced += 1,
+                    Replay::ModuleFailed(_) => audit.module_failed += 1,
+                    Replay::Differs { replayed } => {
+                        if audit.differing.len() < MAX_DIFFERING_KEPT {
+                            audit.differing.push(DifferingDecision {
+                                decision_id: stored.decision_id.clone(),
+                                recorded: stored.response_json.clone(),
+                                replayed,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A compensation module by digest, the built-in standard policy included.
+    async fn compensation_by_digest(
+        &self,
+        digest: &ModuleDigest,
+    ) -> Result<CompensationModule, ServiceError> {
+        let standard = self.registry.standard();
+        if standard.digest() == digest {
+            return Ok(standard.clone());
+        }
+        Ok(self.registry.compensation(digest).await?)
+    }
+
+    /// A fraud screen by digest, the built-in one included.
+    async fn fraud_by_digest(&self, digest: &ModuleDigest) -> Result<FraudModule, ServiceError> {
+        let builtin = self.registry.builtin_fraud();
+        if builtin.digest() == digest {
+            return Ok(builtin.clone());
+        }
+        Ok(self.registry.fraud(digest).await?)
+    }
+}
+
+fn stored_digest(stored: &StoredDecision, text: &str) -> Result<ModuleDigest, ServiceError> {
+    ModuleDigest::parse(text).map_err(|error| corrupt(stored, "module digest", error))
+}
+
+fn corrupt(stored: &StoredDecision, what: &str, error: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Ledger(LedgerError::Corrupt(format!(
+        "decision {}: its recorded {what} is not readable: {error}",
+        stored.decision_id
+    )))
+}
