@@ -93,6 +93,12 @@ path_id!(
     check_id
 );
 path_id!(
+    /// `{backtest_id}`: a backtest's id.
+    BacktestId,
+    "backtest_id",
+    check_id
+);
+path_id!(
     /// `{digest}`: a module's digest (an unknown one is not found, a malformed one too).
     ModuleDigestId,
     "digest",

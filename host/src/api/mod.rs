@@ -3,6 +3,7 @@
 //! touch the engine.
 
 mod auth;
+mod backtests;
 mod decisions;
 mod error;
 mod extract;
@@ -93,6 +94,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/platform/policies/{name}",
             get(policies::get_platform_policy).put(policies::put_platform_policy),
         )
+        .route(
+            "/v1/shops/{shop_id}/backtests",
+            get(backtests::list).post(backtests::start),
+        )
+        .route("/v1/backtests/{backtest_id}", get(backtests::show))
         .route("/v1/audit", get(policies::audit))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))

@@ -11,6 +11,7 @@
 //! versions; a test holds them in step). Nothing outside this module writes SQL.
 
 mod audit;
+mod backtests;
 mod before_decision;
 mod config_cache;
 pub mod dialect;
@@ -32,6 +33,7 @@ mod versions;
 mod writer;
 
 pub use audit::AuditEntry;
+pub use backtests::{BacktestRecord, BacktestStatus, INTERRUPTED};
 pub use before_decision::BeforeDecision;
 pub use config_cache::ConfigEpoch;
 pub use dialect::Dialect;

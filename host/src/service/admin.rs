@@ -41,7 +41,7 @@ impl Service {
     }
 
     /// The compensation module of a version (none: the platform's default module).
-    async fn compensation_module(
+    pub(super) async fn compensation_module(
         &self,
         module: Option<&ModuleDigest>,
     ) -> Result<CompensationModule, ServiceError> {
@@ -372,6 +372,6 @@ impl Service {
 }
 
 /// A digest named in a request: one that is not even well formed names no module.
-fn known_digest(text: &str) -> Result<ModuleDigest, ServiceError> {
+pub(super) fn known_digest(text: &str) -> Result<ModuleDigest, ServiceError> {
     ModuleDigest::parse(text).map_err(|_| ServiceError::NotFound(format!("module `{text}`")))
 }

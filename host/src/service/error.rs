@@ -40,6 +40,9 @@ pub enum ServiceError {
     /// A policy call on the blocking pool did not come back (it panicked).
     #[error("{0} did not finish")]
     Blocking(&'static str, #[source] tokio::task::JoinError),
+    /// A thread of the service could not be started, or stopped.
+    #[error("{0}")]
+    Worker(&'static str, #[source] Option<std::io::Error>),
     /// The decision could not be written as JSON.
     #[error("encoding the decision")]
     Encode(#[source] serde_json::Error),

@@ -6,9 +6,12 @@
 //! - [`admin`]: settings, modules, versions and their rollout, the platform's policies;
 //! - [`settings`]: the one path by which settings are checked, for both worlds;
 //! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves;
-//! - [`replay`]: a recorded decision decided again with what it was decided with.
+//! - [`replay`]: a recorded decision decided again with what it was decided with;
+//! - [`backtest`], [`backtest_report`]: a candidate re-deciding a shop's past decisions.
 
 mod admin;
+mod backtest;
+mod backtest_report;
 mod error;
 mod idempotency;
 mod pipeline;
@@ -16,6 +19,8 @@ mod replay;
 mod rollout;
 mod settings;
 
+pub use backtest::{BacktestSpec, BacktestWorker};
+pub use backtest_report::{BacktestReport, BeforeAfter, Change, MoneyReport, MoneySplit, Side};
 pub use error::ServiceError;
 pub use idempotency::Reply;
 pub use replay::{DifferingDecision, Replay, ReplayAudit};
@@ -53,6 +58,7 @@ pub struct Service {
     registry: Arc<Registry>,
     ledger: Ledger,
     suspensions: Arc<Suspensions>,
+    backtest_worker: BacktestWorker,
 }
 
 impl Service {
@@ -87,10 +93,20 @@ impl Service {
         let ledger = Ledger::open(storage).await?;
         let suspensions = Arc::new(Suspensions::new(limits.suspension.clone()));
         let registry = Registry::open(data_dir, limits, upload_limits, ledger.clone()).await?;
+        let interrupted = ledger
+            .fail_interrupted_backtests(crate::clock::now_ms())
+            .await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "backtests that ran when the server stopped are marked failed"
+            );
+        }
         Ok(Self {
             registry: Arc::new(registry),
             ledger,
             suspensions,
+            backtest_worker: BacktestWorker::start()?,
         })
     }
 

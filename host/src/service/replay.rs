@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::contract::{DecisionResponse, parse_request};
+use crate::contract::{DecisionRequest, DecisionResponse, parse_request};
 use crate::decide::{ShopPolicy, decide};
 use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
 use crate::guardrails::Guardrails;
@@ -63,36 +63,12 @@ impl Service {
         if let Some(failure) = &stored.failure {
             return Ok(Replay::ModuleFailed(failure.clone()));
         }
-        let request = parse_request(stored.request_json.as_bytes())
-            .map_err(|error| corrupt(stored, "request", error))?;
-        let history: CustomerHistory = serde_json::from_str(&stored.history_json)
-            .map_err(|error| corrupt(stored, "history", error))?;
-        let guardrails: Guardrails = serde_json::from_str(&stored.guardrails_json)
-            .map_err(|error| corrupt(stored, "guardrails", error))?;
-        let recorded: DecisionResponse = serde_json::from_str(&stored.response_json)
-            .map_err(|error| corrupt(stored, "response", error))?;
-        let compensation = self
-            .compensation_by_digest(&stored_digest(stored, &stored.module_digest)?)
-            .await?;
-        let fraud = self
-            .fraud_by_digest(&stored_digest(stored, &stored.fraud_module_digest)?)
-            .await?;
-        let (request, decision_id) = (std::sync::Arc::new(request), recorded.decision_id);
+        let recorded = Recorded::read(stored, self).await?;
         let stored = stored.clone();
         let replayed = tokio::task::spawn_blocking(move || {
-            let policy = ShopPolicy {
-                fraud: &fraud,
-                fraud_settings: &stored.fraud_settings_json,
-                compensation: &compensation,
-                settings: &stored.settings_json,
-                settings_version: stored.settings_version,
-                mode: recorded.policy.mode,
-                guardrails,
-                fallback: None,
-                suspended: None,
-            };
-            let decided = decide(policy, &request, &history, decision_id);
-            serde_json::to_string(&decided.response).map(|replayed| (replayed, stored))
+            let guardrails = recorded.guardrails;
+            let answer = recorded.decide_with(&recorded.compensation, None, guardrails);
+            serde_json::to_string(&answer).map(|replayed| (replayed, stored))
         })
         .await
         .map_err(|error| ServiceError::Blocking("replaying", error))?;
@@ -141,7 +117,7 @@ impl Service {
     }
 
     /// A compensation module by digest, the built-in standard policy included.
-    async fn compensation_by_digest(
+    pub(super) async fn compensation_by_digest(
         &self,
         digest: &ModuleDigest,
     ) -> Result<CompensationModule, ServiceError> {
@@ -159,6 +135,80 @@ impl Service {
             return Ok(builtin.clone());
         }
         Ok(self.registry.fraud(digest).await?)
+    }
+}
+
+/// A recorded decision's inputs, read back, with its modules loaded: what deciding it
+/// again needs, owned, so it can go to a thread that runs guest code.
+#[derive(Debug, Clone)]
+pub(super) struct Recorded {
+    request: DecisionRequest,
+    history: CustomerHistory,
+    /// The guardrails of the moment it was decided.
+    pub(super) guardrails: Guardrails,
+    /// What was answered.
+    pub(super) response: DecisionResponse,
+    pub(super) compensation: CompensationModule,
+    fraud: FraudModule,
+    fraud_settings: String,
+    settings: String,
+}
+
+impl Recorded {
+    /// Reads `stored` (whose module did not fail) and loads its modules through
+    /// `service`'s registry.
+    pub(super) async fn read(
+        stored: &StoredDecision,
+        service: &Service,
+    ) -> Result<Self, ServiceError> {
+        let request = parse_request(stored.request_json.as_bytes())
+            .map_err(|error| corrupt(stored, "request", error))?;
+        let history = serde_json::from_str(&stored.history_json)
+            .map_err(|error| corrupt(stored, "history", error))?;
+        let guardrails = serde_json::from_str(&stored.guardrails_json)
+            .map_err(|error| corrupt(stored, "guardrails", error))?;
+        let response = serde_json::from_str(&stored.response_json)
+            .map_err(|error| corrupt(stored, "response", error))?;
+        let compensation = service
+            .compensation_by_digest(&stored_digest(stored, &stored.module_digest)?)
+            .await?;
+        let fraud = service
+            .fraud_by_digest(&stored_digest(stored, &stored.fraud_module_digest)?)
+            .await?;
+        Ok(Self {
+            request,
+            history,
+            guardrails,
+            response,
+            compensation,
+            fraud,
+            fraud_settings: stored.fraud_settings_json.clone(),
+            settings: stored.settings_json.clone(),
+        })
+    }
+
+    /// The answer `compensation` gives with `settings` (none: the recorded ones) and
+    /// `guardrails`, the rest as recorded (request, history, fraud screen, mode, the
+    /// decision's id and settings version): guest code, so off the async workers.
+    pub(super) fn decide_with(
+        &self,
+        compensation: &CompensationModule,
+        settings: Option<&str>,
+        guardrails: Guardrails,
+    ) -> DecisionResponse {
+        let policy = ShopPolicy {
+            fraud: &self.fraud,
+            fraud_settings: &self.fraud_settings,
+            compensation,
+            settings: settings.unwrap_or(&self.settings),
+            settings_version: self.response.policy.settings_version,
+            mode: self.response.policy.mode,
+            guardrails,
+            fallback: None,
+            suspended: None,
+        };
+        let decision_id = self.response.decision_id.clone();
+        decide(policy, &self.request, &self.history, decision_id).response
     }
 }
 

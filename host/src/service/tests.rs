@@ -267,8 +267,7 @@ async fn a_replay_reproduces_uploaded_modules_and_tells_a_tampered_record_and_a_
     assert_eq!(audit.module_failed, 1);
     assert!(audit.differing.is_empty());
 
-    // A record whose settings version is not the one its answer came from does not
-    // reproduce.
+    // A record whose history is not the one its answer came from does not reproduce.
     let id = canary["decision_id"].as_str().unwrap_or_default();
     let mut stored = service
         .ledger()
@@ -276,14 +275,17 @@ async fn a_replay_reproduces_uploaded_modules_and_tells_a_tampered_record_and_a_
         .await
         .unwrap_or_else(|error| panic!("{error}"))
         .unwrap_or_else(|| panic!("{id} is not stored"));
-    stored.settings_version += 1;
-    let tampered = format!("\"settings_version\":{}", stored.settings_version);
+    assert!(stored.history_json.contains("\"on_hard_fraud_list\":false"));
+    stored.history_json = stored.history_json.replace(
+        "\"on_hard_fraud_list\":false",
+        "\"on_hard_fraud_list\":true",
+    );
     let replay = service
         .replay(&stored)
         .await
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(
-        matches!(&replay, super::Replay::Differs { replayed } if replayed.contains(&tampered)),
+        matches!(&replay, super::Replay::Differs { replayed } if *replayed != stored.response_json),
         "{replay:?}"
     );
 

@@ -12,6 +12,7 @@ mod front_door;
 mod hostile;
 mod hot_swap;
 mod http_access;
+mod http_backtests;
 mod http_bodies_and_ids;
 mod http_explain;
 mod http_failure_policy;

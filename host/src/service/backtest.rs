@@ -1,0 +1,300 @@
+//! Backtests: a candidate (a module, settings, or both) re-decides every recorded
+//! decision of a shop in a range, beside what was decided, and the report says what
+//! would have changed ([`super::backtest_report`]).
+//!
+//! Each decision is decided again with its recorded request, history and fraud screen
+//! (see [`super::replay`]). Today's guardrails apply to both sides, so the only
+//! difference is the candidate: the side "before" is the recorded answer when the
+//! guardrails are those it was decided under, else the recorded module and settings
+//! decided again under today's. With neither module nor settings given, "after" is the
+//! recorded module and settings again: a replay audit, whose `changed` must be 0.
+//!
+//! A backtest runs in the background, a page of decisions at a time, on one thread of
+//! its own per host ([`BacktestWorker`]; backtests queue for it): whatever backtests
+//! run, live decisions keep every other core. Progress is written to the ledger after
+//! each page; a backtest running when the server stops is marked failed at the next
+//! start (it does not resume).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::admin::known_digest;
+use super::backtest_report::{BacktestReport, ReportBuilder};
+use super::replay::Recorded;
+use super::settings::{settings_text, validate_settings};
+use super::{Service, ServiceError};
+use crate::clock::now_ms;
+use crate::contract::FieldError;
+use crate::engine::{CompensationModule, ModuleDigest};
+use crate::guardrails::Guardrails;
+use crate::ledger::{BacktestRecord, BacktestStatus, DecisionCursor, StoredDecision};
+
+/// Decisions re-decided per page (one job on the worker, one progress write).
+const PAGE: u32 = 200;
+
+/// What a backtest is asked to try.
+#[derive(Debug, Clone, Default)]
+pub struct BacktestSpec {
+    /// The candidate module's digest; none: each decision's recorded module.
+    pub module: Option<String>,
+    /// The candidate settings; none: each decision's recorded settings.
+    pub settings: Option<Value>,
+    /// The range of decision times, `[from, to)` in Unix milliseconds; none: open.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+/// The one thread per host on which backtests run guest code. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BacktestWorker {
+    jobs: flume::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl BacktestWorker {
+    pub(super) fn start() -> Result<Self, ServiceError> {
+        let (jobs, queue) = flume::unbounded::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("backtest".into())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    job();
+                }
+            })
+            .map_err(|error| ServiceError::Worker("starting the backtest thread", Some(error)))?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `job` on the backtest thread and answers what it returned.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(job());
+            }))
+            .map_err(|_| ServiceError::Worker("the backtest thread has stopped", None))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Worker("the backtest thread stopped mid-page", None))
+    }
+}
+
+/// One page's decision, ready for the worker.
+enum Input {
+    /// Its module failed when it was decided: not re-decided.
+    ModuleFailed,
+    Recorded(Box<Recorded>),
+}
+
+impl Service {
+    /// Checks `spec` for `shop_id` and starts it in the background: the candidate
+    /// module must be one the shop may use, the candidate settings pass the candidate's
+    /// (else the shop's active module's) `validate-settings`.
+    pub async fn start_backtest(
+        &self,
+        shop_id: &str,
+        spec: BacktestSpec,
+        by: &str,
+    ) -> Result<BacktestRecord, ServiceError> {
+        let module = match &spec.module {
+            Some(text) => {
+                let digest = known_digest(text)?;
+                if self.ledger.module(&digest, Some(shop_id)).await?.is_none()
+                    && self.registry.standard().digest() != &digest
+                {
+                    return Err(ServiceError::NotFound(format!("module `{digest}`")));
+                }
+                Some(digest)
+            }
+            None => None,
+        };
+        let settings = spec.settings.as_ref().map(settings_text).transpose()?;
+        if let Some(text) = &settings {
+            let checker = match &module {
+                Some(digest) => self.compensation_by_digest(digest).await?,
+                None => {
+                    let rollout = self.shop_rollout(shop_id).await?;
+                    self.compensation_module(rollout.active.module_digest.as_ref())
+                        .await?
+                }
+            };
+            validate_settings(checker, text.clone()).await?;
+        }
+        let range = (
+            spec.from_ms.unwrap_or(i64::MIN),
+            spec.to_ms.unwrap_or(i64::MAX),
+        );
+        if range.0 >= range.1 {
+            return Err(FieldError::new("to", "`to` must be later than `from`").into());
+        }
+        let total = self.ledger.count_shop_decisions(shop_id, range).await?;
+        let record = BacktestRecord {
+            backtest_id: format!("b-{}", ulid::Ulid::new()),
+            shop_id: shop_id.to_owned(),
+            module_digest: module.as_ref().map(ToString::to_string),
+            settings_json: settings.clone(),
+            from_ms: range.0,
+            to_ms: range.1,
+            status: BacktestStatus::Running,
+            done: 0,
+            total,
+            report_json: None,
+            error: None,
+            created_by: by.to_owned(),
+            created_at_ms: now_ms(),
+            finished_at_ms: None,
+        };
+        self.ledger.insert_backtest(&record).await?;
+        let (service, running) = (self.clone(), record.clone());
+        tokio::spawn(async move { service.run_backtest(running, module, settings).await });
+        Ok(record)
+    }
+
+    /// A backtest, if `shop_id` (none: any shop) holds it.
+    pub async fn backtest(
+        &self,
+        backtest_id: &str,
+        shop_id: Option<&str>,
+    ) -> Result<BacktestRecord, ServiceError> {
+        self.ledger
+            .backtest(backtest_id)
+            .await?
+            .filter(|record| shop_id.is_none_or(|shop| shop == record.shop_id))
+            .ok_or_else(|| ServiceError::NotFound(format!("backtest `{backtest_id}`")))
+    }
+
+    /// A shop's backtests, newest first.
+    pub async fn shop_backtests(&self, shop_id: &str) -> Result<Vec<BacktestRecord>, ServiceError> {
+        Ok(self.ledger.shop_backtests(shop_id, 100).await?)
+    }
+
+    /// Runs a started backtest to its end and records the outcome.
+    async fn run_backtest(
+        &self,
+        record: BacktestRecord,
+        module: Option<ModuleDigest>,
+        settings: Option<String>,
+    ) {
+        let id = &record.backtest_id;
+        let outcome = self.backtest_decisions(&record, module, settings).await;
+        let at = now_ms();
+        let finished = match outcome.and_then(|(done, report)| {
+            serde_json::to_string(&report)
+                .map(|text| (done, text))
+                .map_err(ServiceError::Encode)
+        }) {
+            Ok((done, report)) => {
+                self.ledger
+                    .finish_backtest(id, Ok((done, &report)), at)
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(backtest_id = %id, %error, "backtest failed");
+                let reason = error.to_string();
+                self.ledger.finish_backtest(id, Err(&reason), at).await
+            }
+        };
+        if let Err(error) = finished {
+            tracing::error!(backtest_id = %id, %error, "could not record a backtest's end");
+        }
+    }
+
+    /// Re-decides every decision of `record`'s range; how many, and the report.
+    async fn backtest_decisions(
+        &self,
+        record: &BacktestRecord,
+        module: Option<ModuleDigest>,
+        settings: Option<String>,
+    ) -> Result<(u64, BacktestReport), ServiceError> {
+        let today = self.ledger.guardrails().await?;
+        let candidate = match &module {
+            Some(digest) => Some(self.compensation_by_digest(digest).await?),
+            None => None,
+        };
+        let candidate = Arc::new((candidate, settings));
+        let mut report = ReportBuilder::default();
+        let mut done = 0;
+        let mut after: Option<DecisionCursor> = None;
+        loop {
+            let page = self
+                .ledger
+                .shop_decisions(
+                    &record.shop_id,
+                    (record.from_ms, record.to_ms),
+                    after.as_ref(),
+                    PAGE,
+                )
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok((done, report.finish()));
+            };
+            after = Some(DecisionCursor::from(last));
+            let inputs = self.page_inputs(&page).await?;
+            let candidate = Arc::clone(&candidate);
+            let decided = self
+                .backtest_worker
+                .run(move || redecide_page(&inputs, today, &candidate))
+                .await?;
+            for pair in decided {
+                match pair {
+                    Some((before, after)) => report.add(&before, &after),
+                    None => report.not_replayed(),
+                }
+            }
+            done += u64::try_from(page.len()).unwrap_or(u64::MAX);
+            self.ledger
+                .backtest_progress(&record.backtest_id, done)
+                .await?;
+        }
+    }
+
+    /// Reads back a page of decisions, with their modules loaded (the registry keeps
+    /// them loaded, so each is loaded once).
+    async fn page_inputs(&self, page: &[StoredDecision]) -> Result<Vec<Input>, ServiceError> {
+        let mut inputs = Vec::with_capacity(page.len());
+        for stored in page {
+            if stored.failure.is_some() {
+                inputs.push(Input::ModuleFailed);
+                continue;
+            }
+            let recorded = Recorded::read(stored, self).await?;
+            inputs.push(Input::Recorded(Box::new(recorded)));
+        }
+        Ok(inputs)
+    }
+}
+
+/// Each decision of a page before (what stands under `today`'s guardrails) and after
+/// (the candidate's module and settings, each falling back to the recorded ones);
+/// none for one not re-decided.
+fn redecide_page(
+    inputs: &[Input],
+    today: Guardrails,
+    candidate: &(Option<CompensationModule>, Option<String>),
+) -> Vec<
+    Option<(
+        crate::contract::DecisionResponse,
+        crate::contract::DecisionResponse,
+    )>,
+> {
+    let (module, settings) = candidate;
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::ModuleFailed => None,
+            Input::Recorded(recorded) => {
+                let before = if recorded.guardrails == today {
+                    recorded.response.clone()
+                } else {
+                    recorded.decide_with(&recorded.compensation, None, today)
+                };
+                let module = module.as_ref().unwrap_or(&recorded.compensation);
+                let after = recorded.decide_with(module, settings.as_deref(), today);
+                Some((before, after))
+            }
+        })
+        .collect()
+}
