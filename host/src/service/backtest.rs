@@ -30,8 +30,10 @@ use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::ledger::{BacktestRecord, BacktestStatus, DecisionCursor, StoredDecision};
 
-/// Decisions re-decided per page (one job on the worker, one progress write).
-const PAGE: u32 = 200;
+/// Decisions re-decided per page (one job on the worker).
+const PAGE: u32 = 500;
+/// How often a running backtest's progress is written to the ledger.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// What a backtest is asked to try.
 #[derive(Debug, Clone, Default)]
@@ -83,7 +85,7 @@ impl BacktestWorker {
 }
 
 /// One page's decision, ready for the worker.
-enum Input {
+pub(super) enum Input {
     /// Its module failed when it was decided: not re-decided.
     ModuleFailed,
     Recorded(Box<Recorded>),
@@ -216,39 +218,55 @@ impl Service {
         };
         let candidate = Arc::new((candidate, settings));
         let mut report = ReportBuilder::default();
-        let mut done = 0;
-        let mut after: Option<DecisionCursor> = None;
-        loop {
-            let page = self
-                .ledger
-                .shop_decisions(
-                    &record.shop_id,
-                    (record.from_ms, record.to_ms),
-                    after.as_ref(),
-                    PAGE,
-                )
-                .await?;
-            let Some(last) = page.last() else {
-                return Ok((done, report.finish()));
-            };
-            after = Some(DecisionCursor::from(last));
-            let inputs = self.page_inputs(&page).await?;
+        let (mut done, mut noted_at) = (0, std::time::Instant::now());
+        // While the worker re-decides one page, the next is read and parsed here.
+        let mut next = self.backtest_page(record, None).await?;
+        while let Some((inputs, cursor, read)) = next {
             let candidate = Arc::clone(&candidate);
-            let decided = self
+            let decide = self
                 .backtest_worker
-                .run(move || redecide_page(&inputs, today, &candidate))
-                .await?;
-            for pair in decided {
+                .run(move || redecide_page(&inputs, today, &candidate));
+            let (decided, following) =
+                tokio::join!(decide, self.backtest_page(record, Some(&cursor)));
+            for pair in decided? {
                 match pair {
                     Some((before, after)) => report.add(&before, &after),
                     None => report.not_replayed(),
                 }
             }
-            done += u64::try_from(page.len()).unwrap_or(u64::MAX);
-            self.ledger
-                .backtest_progress(&record.backtest_id, done)
-                .await?;
+            done += read;
+            next = following?;
+            if noted_at.elapsed() >= PROGRESS_EVERY {
+                self.ledger
+                    .backtest_progress(&record.backtest_id, done)
+                    .await?;
+                noted_at = std::time::Instant::now();
+            }
         }
+        Ok((done, report.finish()))
+    }
+
+    /// The page of `record`'s decisions after `after`, read back with modules loaded,
+    /// where the next starts, and how many it holds; none past the last.
+    async fn backtest_page(
+        &self,
+        record: &BacktestRecord,
+        after: Option<&DecisionCursor>,
+    ) -> Result<Option<(Vec<Input>, DecisionCursor, u64)>, ServiceError> {
+        let page = self
+            .ledger
+            .shop_decisions(&record.shop_id, (record.from_ms, record.to_ms), after, PAGE)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        let cursor = DecisionCursor::from(last);
+        let inputs = self.page_inputs(&page).await?;
+        Ok(Some((
+            inputs,
+            cursor,
+            u64::try_from(page.len()).unwrap_or(u64::MAX),
+        )))
     }
 
     /// Reads back a page of decisions, with their modules loaded (the registry keeps

@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 18] = [
+const ROUTES: [(&str, &[&str]); 20] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/shops/{shop_id}/settings", &["get", "put"]),
@@ -22,6 +22,8 @@ const ROUTES: [(&str, &[&str]); 18] = [
     ("/v1/shops/{shop_id}/policy/promote", &["post"]),
     ("/v1/shops/{shop_id}/failure-policy", &["get", "put"]),
     ("/v1/platform/policies/{name}", &["get", "put"]),
+    ("/v1/shops/{shop_id}/backtests", &["get", "post"]),
+    ("/v1/backtests/{backtest_id}", &["get"]),
     ("/v1/audit", &["get"]),
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),
