@@ -1,5 +1,6 @@
 //! The command line: argument parsing and one module per command.
 
+mod backtest;
 mod decide;
 mod limits;
 mod module;
@@ -29,6 +30,9 @@ enum Command {
     Module(module::ModuleArgs),
     /// Set, show, roll back and promote a shop's policy on a running server.
     Policy(policy::PolicyArgs),
+    /// Try a module or settings on a shop's recorded claims on a running server, and
+    /// print what would have changed.
+    Backtest(backtest::BacktestArgs),
 }
 
 /// Runs the command the arguments name.
@@ -38,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Module(args) => module::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Backtest(args) => backtest::run(args),
     }
 }

@@ -336,3 +336,62 @@ fn an_unreachable_server_is_named() {
     ));
     assert!(error.contains(&url), "{error}");
 }
+
+#[test]
+fn a_seller_backtests_a_lower_refund_max_and_reads_what_would_change() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start(data.path());
+    let url = server.url();
+    // Refunds of 1,200 and 1,800 RUB (the example claim, its customer asking for money).
+    for (claim_id, price) in [("c-bt-1", 120_000), ("c-bt-2", 180_000)] {
+        let mut body = claim(claim_id);
+        body["items"][0]["unit_price"] = json!(price);
+        body["order"]["total"] = json!(price);
+        body["desired_outcome"] = json!("refund");
+        let (status, decision) = request(server.address, "POST", "/v1/decisions", Some(&body));
+        assert_eq!(status, 200, "{decision}");
+    }
+    let (status, issued) = request(
+        server.address,
+        "POST",
+        "/v1/tokens",
+        Some(&json!({"role": "seller", "shop_id": SHOP, "label": "cli"})),
+    );
+    assert_eq!(status, 201, "{issued}");
+    let seller = issued["token"].as_str().unwrap_or_default().to_owned();
+
+    let settings = data.path().join("lower.json");
+    std::fs::write(&settings, r#"{"refund_max": 150000}"#).unwrap_or_else(|e| panic!("{e}"));
+    let settings = settings.to_string_lossy().into_owned();
+    let printed = succeeded(&arbiter(
+        &url,
+        &seller,
+        &["backtest", SHOP, "--settings", &settings],
+    ));
+    assert!(
+        printed.contains("2 decisions of 2 claims, 2 changed"),
+        "{printed}"
+    );
+    assert!(printed.contains("escalate"), "{printed}");
+    assert!(
+        printed.contains("  refund RUB") && printed.contains("-1800.00"),
+        "{printed}"
+    );
+    assert!(printed.contains("refund_max 1500.00 RUB"), "{printed}");
+
+    let json_out = succeeded(&arbiter(&url, &seller, &["backtest", SHOP, "--json"]));
+    let shown: Value =
+        serde_json::from_str(json_out.trim()).unwrap_or_else(|e| panic!("{e}: {json_out}"));
+    assert_eq!(shown["status"], json!("done"));
+    assert_eq!(shown["report"]["decisions"], json!(2));
+    assert_eq!(
+        shown["report"]["changed"],
+        json!(0),
+        "a replay audit changes nothing"
+    );
+
+    // Another shop's seller: the server's 404, in words.
+    let out = arbiter(&url, &seller, &["backtest", "another-shop"]);
+    let said = failed(&out);
+    assert!(said.contains("not found"), "{said}");
+}
