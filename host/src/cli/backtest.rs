@@ -132,10 +132,11 @@ fn print_report(shown: &Value) {
     let report = &shown["report"];
     let count = |key: &str| report[key].as_u64().unwrap_or_default();
     println!(
-        "backtest {id} of {shop}: {} decisions of {} claims, {} changed{}",
+        "backtest {id} of {shop}: {} decisions of {} claims, {} changed ({} in outcome or actions){}",
         count("decisions"),
         count("claims"),
         count("changed"),
+        count("changed_actions"),
         match count("not_replayed") {
             0 => String::new(),
             n => format!(", {n} not replayed (their module had failed)"),

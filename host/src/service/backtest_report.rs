@@ -64,8 +64,11 @@ pub struct Change {
 pub struct BacktestReport {
     /// Decisions re-decided.
     pub decisions: u64,
-    /// Of those, decided otherwise by the candidate.
+    /// Of those, decided otherwise by the candidate (in anything, reasons included).
     pub changed: u64,
+    /// Of the changed, those whose outcome, actions, payer or eta differ (the rest
+    /// differ in their reasons' words only, a threshold they quote, say).
+    pub changed_actions: u64,
     /// Distinct claims among them.
     pub claims: u64,
     /// Decisions whose module had failed when they were made: not re-decided (a
@@ -120,12 +123,12 @@ impl ReportBuilder {
         self.escalated.before += u64::from(before.outcome == Outcome::Escalate);
         self.escalated.after += u64::from(after.outcome == Outcome::Escalate);
 
-        let changed = before.outcome != after.outcome
+        let acts_otherwise = before.outcome != after.outcome
             || before.actions != after.actions
             || before.payer != after.payer
-            || before.eta_days != after.eta_days
-            || before.reasons != after.reasons;
-        if changed {
+            || before.eta_days != after.eta_days;
+        report.changed_actions += u64::from(acts_otherwise);
+        if acts_otherwise || before.reasons != after.reasons {
             report.changed += 1;
             if report.changes.len() < MAX_CHANGES_KEPT {
                 report.changes.push(Change {

@@ -90,6 +90,7 @@ async fn a_lower_refund_max_escalates_the_refund_above_it_and_the_report_says_so
     // Changed: both revisions of the 1,800 RUB claim, and the 1,200 RUB claim's reason,
     // which names refund_max (its outcome and money stay).
     assert_eq!(report["changed"], json!(3));
+    assert_eq!(report["changed_actions"], json!(2));
     assert_eq!(report["claims"], json!(3));
     assert_eq!(report["outcomes"]["before"], json!({"compensate": 4}));
     assert_eq!(
@@ -151,6 +152,7 @@ async fn a_lower_refund_max_escalates_the_refund_above_it_and_the_report_says_so
     let audit = backtest(&app, &seller, &json!({})).await?;
     assert_eq!(audit["report"]["decisions"], json!(4));
     assert_eq!(audit["report"]["changed"], json!(0));
+    assert_eq!(audit["report"]["changed_actions"], json!(0));
     assert_eq!(audit["report"]["money"]["delta"], json!({"RUB": 0}));
 
     // Listed for the shop, newest first.
