@@ -67,6 +67,12 @@ pub(super) async fn explain(
         .iter()
         .map(|text| parse(text))
         .collect();
+    let feedback = state
+        .service
+        .feedback(&decision_id)
+        .await?
+        .as_ref()
+        .map(super::feedback::feedback_body);
     let body = json!({
         "decision": parse(&stored.response_json),
         "request": parse(&stored.request_json),
@@ -83,6 +89,7 @@ pub(super) async fn explain(
             },
         },
         "shadow": shadow,
+        "feedback": feedback,
         "failure": stored.failure,
         "failure_detail": stored.failure_detail,
         "guest_output": stored.guest_output,

@@ -25,6 +25,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     IdempotencyConflict(String),
+    #[error("{0}")]
+    FeedbackConflict(String),
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
     /// An upload refused: `code` says why (`core_module`, `wrong_world`, ...).
@@ -62,6 +64,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            Self::FeedbackConflict(_) => (StatusCode::CONFLICT, "feedback_conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::ModuleRejected { status, code, .. } => (*status, code),
             Self::SettingsRejected { .. } => {
@@ -130,6 +133,7 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::BadRequest(field) => field.into(),
             ServiceError::IdempotencyConflict(_) => Self::IdempotencyConflict(error.to_string()),
+            ServiceError::FeedbackConflict(_) => Self::FeedbackConflict(error.to_string()),
             ServiceError::SettingsRejected { key, message } => {
                 Self::SettingsRejected { key, message }
             }

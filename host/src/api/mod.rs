@@ -7,6 +7,7 @@ mod backtests;
 mod decisions;
 mod error;
 mod extract;
+mod feedback;
 mod health;
 mod modules;
 mod platform;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/decisions", post(decisions::decide))
         .route("/v1/decisions/{decision_id}", get(decisions::explain))
+        .route("/v1/decisions/{decision_id}/feedback", post(feedback::give))
+        .route("/v1/shops/{shop_id}/feedback", get(feedback::by_version))
         .route(
             "/v1/shops/{shop_id}/settings",
             get(shops::get_settings).put(shops::put_settings),

@@ -19,6 +19,7 @@ mod embedded;
 mod epoch_watch;
 #[cfg(test)]
 mod faults_tests;
+mod feedback;
 mod group_commit;
 mod history;
 mod modules;
@@ -37,6 +38,7 @@ pub use backtests::{BacktestRecord, BacktestStatus, INTERRUPTED};
 pub use before_decision::BeforeDecision;
 pub use config_cache::ConfigEpoch;
 pub use dialect::Dialect;
+pub use feedback::{Feedback, VersionFeedback};
 pub use group_commit::CommitStats;
 pub use modules::ModuleRecord;
 pub use platform::FailurePolicy;

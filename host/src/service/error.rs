@@ -14,6 +14,9 @@ pub enum ServiceError {
     /// The same idempotency key came with a different body.
     #[error("idempotency key `{0}` was already used with a different request")]
     IdempotencyConflict(String),
+    /// The decision has other feedback already.
+    #[error("decision `{0}` has other feedback already")]
+    FeedbackConflict(String),
     /// The module refused the settings, naming the key when it can.
     #[error("settings rejected: {message}")]
     SettingsRejected {

@@ -7,9 +7,11 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 20] = [
+const ROUTES: [(&str, &[&str]); 22] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
+    ("/v1/decisions/{decision_id}/feedback", &["post"]),
+    ("/v1/shops/{shop_id}/feedback", &["get"]),
     ("/v1/shops/{shop_id}/settings", &["get", "put"]),
     ("/v1/platform/fraud-list/{customer_id}", &["put", "delete"]),
     ("/v1/platform/guardrails", &["get", "put"]),

@@ -16,6 +16,7 @@ mod http_backtests;
 mod http_bodies_and_ids;
 mod http_explain;
 mod http_failure_policy;
+mod http_feedback;
 mod http_fraud_list;
 mod http_guardrails;
 mod http_health;
