@@ -79,14 +79,9 @@ async fn hostile_policy(service: &Service, behaviour: &str) -> String {
     hostile
 }
 
-fn standard(service: &Service) -> String {
-    service.registry().standard().digest().to_string()
-}
-
-#[tokio::test]
-async fn a_full_canary_serves_the_candidate_and_an_empty_one_the_active_version() {
-    let (_data, service) = service().await;
-    let florist = upload(&service, arbiter_artifacts::FLORIST_EXAMPLE_PATH).await;
+/// Uploads the florist and makes it the shop's canary for every claim; its digest.
+async fn florist_canary_for_everyone(service: &Service) -> String {
+    let florist = upload(service, arbiter_artifacts::FLORIST_EXAMPLE_PATH).await;
     let everyone = Rollout::Canary {
         basis_points: 10_000,
     };
@@ -94,6 +89,17 @@ async fn a_full_canary_serves_the_candidate_and_an_empty_one_the_active_version(
         .put_policy(SHOP, &florist, &json!({}), everyone, "operator")
         .await
         .unwrap_or_else(|error| panic!("{error}"));
+    florist
+}
+
+fn standard(service: &Service) -> String {
+    service.registry().standard().digest().to_string()
+}
+
+#[tokio::test]
+async fn a_full_canary_serves_the_candidate_and_an_empty_one_the_active_version() {
+    let (_data, service) = service().await;
+    let florist = florist_canary_for_everyone(&service).await;
     let decision = decide(&service, "c-canary-1").await;
     assert_eq!(decision["policy"]["module"], json!(florist));
     assert_eq!(decision["policy"]["mode"], json!("canary"));
@@ -247,14 +253,7 @@ async fn a_replay_reproduces_uploaded_modules_and_tells_a_tampered_record_and_a_
     hostile_policy(&service, "panic").await;
     let failed = decide(&service, "c-replay-failed").await;
     assert!(failed["failure"].is_string(), "{failed}");
-    let florist = upload(&service, arbiter_artifacts::FLORIST_EXAMPLE_PATH).await;
-    let everyone = Rollout::Canary {
-        basis_points: 10_000,
-    };
-    service
-        .put_policy(SHOP, &florist, &json!({}), everyone, "operator")
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
+    florist_canary_for_everyone(&service).await;
     let canary = decide(&service, "c-replay-canary").await;
     assert_eq!(canary["policy"]["mode"], json!("canary"));
 
