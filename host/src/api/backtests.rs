@@ -95,20 +95,32 @@ pub(super) async fn show(
     // Another shop's backtest is not found, as the shop itself would not be.
     may_manage_shop(&principal, &record.shop_id)
         .map_err(|_| ApiError::NotFound(format!("backtest `{backtest_id}` not found")))?;
-    let mut body = summary(&record);
+    let offset = page.changes_offset.unwrap_or(0);
+    let limit = page
+        .changes_limit
+        .unwrap_or(CHANGES_LIMIT)
+        .min(MAX_CHANGES_LIMIT);
+    let body = backtest_body(&record, offset, limit)
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    Ok(axum::Json(body))
+}
+
+/// A backtest as `GET /v1/backtests/{id}` answers it: its summary, and its report (once
+/// done) with the changed decisions from `offset`, at most `limit` of them. Also what
+/// `arbiter backtest --ledger` prints from.
+pub fn backtest_body(
+    record: &BacktestRecord,
+    offset: usize,
+    limit: usize,
+) -> Result<Value, serde_json::Error> {
+    let mut body = summary(record);
     let report: Option<BacktestReport> = record
         .report_json
         .as_deref()
         .map(serde_json::from_str)
-        .transpose()
-        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+        .transpose()?;
     body["report"] = match report {
         Some(mut report) => {
-            let offset = page.changes_offset.unwrap_or(0);
-            let limit = page
-                .changes_limit
-                .unwrap_or(CHANGES_LIMIT)
-                .min(MAX_CHANGES_LIMIT);
             let kept = report.changes.len();
             report.changes = report
                 .changes
@@ -116,14 +128,13 @@ pub(super) async fn show(
                 .skip(offset)
                 .take(limit)
                 .collect();
-            let mut report = serde_json::to_value(report)
-                .map_err(|error| ApiError::Internal(Box::new(error)))?;
+            let mut report = serde_json::to_value(report)?;
             report["changes_page"] = json!({"offset": offset, "limit": limit, "kept": kept});
             report
         }
         None => Value::Null,
     };
-    Ok(axum::Json(body))
+    Ok(body)
 }
 
 /// A backtest without its report.

@@ -14,6 +14,7 @@ mod platform;
 mod policies;
 mod shops;
 
+pub use backtests::backtest_body;
 pub use error::ApiError;
 
 use axum::Router;

@@ -2,6 +2,11 @@
 //! /v1/shops/{shop}/backtests`), shows its progress while it runs, then prints what would
 //! have changed: outcomes and money before and after, and the first changed decisions
 //! with both reasons. A `.wasm` file given as the module is uploaded first.
+//!
+//! With `--ledger DIR|URL` it runs here instead, without a server, on a copy of a
+//! ledger: a data dir (its `arbiter.db`) or a PostgreSQL URL. It writes into that
+//! ledger (the schema brought up to date, the backtest, an uploaded module), so point
+//! it at a copy, never at a live server's store.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +40,10 @@ pub struct BacktestArgs {
     changes: usize,
     #[command(flatten)]
     server: ServerArgs,
+    /// Run here on a copy of a ledger (a data dir, or a PostgreSQL URL) instead of
+    /// asking a server.
+    #[arg(long, value_name = "DIR|URL")]
+    ledger: Option<String>,
     /// Print the server's JSON answer (the report), nothing else.
     #[arg(long)]
     json: bool,
@@ -44,16 +53,39 @@ pub struct BacktestArgs {
 const POLL: Duration = Duration::from_millis(200);
 
 pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    let settings = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let settings: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?;
+            Some(settings)
+        }
+        None => None,
+    };
+    let shown = match &args.ledger {
+        Some(ledger) => local::run(&args, ledger, settings)?,
+        None => remote(&args, settings)?,
+    };
+    if args.json {
+        println!("{shown}");
+    } else {
+        print_report(&shown);
+    }
+    Ok(match shown["status"].as_str() {
+        Some("done") => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+/// Starts the backtest on the server and waits for it; the server's last answer.
+fn remote(args: &BacktestArgs, settings: Option<Value>) -> anyhow::Result<Value> {
     let client = Client::new(&args.server)?;
     let mut body = Map::new();
     if let Some(module) = &args.module {
         body.insert("module".into(), json!(candidate_module(&client, module)?));
     }
-    if let Some(path) = &args.settings {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let settings: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
+    if let Some(settings) = settings {
         body.insert("settings".into(), settings);
     }
     for (key, time) in [("from", &args.from), ("to", &args.to)] {
@@ -67,17 +99,43 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         .as_str()
         .context("the server's answer names no backtest_id")?
         .to_owned();
-
-    let shown = wait(&client, &id, args.changes)?;
-    if args.json {
-        println!("{shown}");
-    } else {
-        print_report(&shown);
+    let bar = progress_bar(&id);
+    let path = format!(
+        "/v1/backtests/{}?changes_limit={}",
+        segment(&id),
+        args.changes
+    );
+    loop {
+        let shown = client.get(&path)?.body;
+        if !show_progress(&bar, &shown) {
+            return Ok(shown);
+        }
+        std::thread::sleep(POLL);
     }
-    Ok(match shown["status"].as_str() {
-        Some("done") => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
-    })
+}
+
+/// A progress bar on stderr for backtest `id` (hidden when stderr is no terminal).
+fn progress_bar(id: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} decisions ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(id.to_owned());
+    bar
+}
+
+/// Moves `bar` to `shown`'s progress; `false` (and the bar cleared) once it is over.
+fn show_progress(bar: &indicatif::ProgressBar, shown: &Value) -> bool {
+    bar.set_length(shown["progress"]["total"].as_u64().unwrap_or_default());
+    bar.set_position(shown["progress"]["done"].as_u64().unwrap_or_default());
+    let running = shown["status"] == json!("running");
+    if !running {
+        bar.finish_and_clear();
+    }
+    running
 }
 
 /// The digest to send: `module` itself, or that of the `.wasm` file it names, uploaded.
@@ -93,29 +151,6 @@ fn candidate_module(client: &Client, module: &str) -> anyhow::Result<String> {
         .context("the server's answer to the upload names no digest")?;
     eprintln!("uploaded {module} as {digest}");
     Ok(digest.to_owned())
-}
-
-/// Polls the backtest until it is no longer running, with a progress bar on stderr.
-fn wait(client: &Client, id: &str, changes: usize) -> anyhow::Result<Value> {
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} decisions ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(id.to_owned());
-    let path = format!("/v1/backtests/{}?changes_limit={changes}", segment(id));
-    loop {
-        let shown = client.get(&path)?.body;
-        bar.set_length(shown["progress"]["total"].as_u64().unwrap_or_default());
-        bar.set_position(shown["progress"]["done"].as_u64().unwrap_or_default());
-        if shown["status"] != json!("running") {
-            bar.finish_and_clear();
-            return Ok(shown);
-        }
-        std::thread::sleep(POLL);
-    }
 }
 
 fn print_report(shown: &Value) {
@@ -235,4 +270,104 @@ fn major(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.unsigned_abs();
     format!("{sign}{}.{:02}", minor / 100, minor % 100)
+}
+
+/// `--ledger`: the backtest run in this process on a copy of a ledger.
+mod local {
+    use std::path::Path;
+
+    use anyhow::Context;
+    use serde_json::Value;
+
+    use super::{BacktestArgs, POLL, progress_bar, show_progress};
+    use arbiter::contract::Timestamp;
+    use arbiter::engine::Limits;
+    use arbiter::ledger::{BacktestStatus, Storage};
+    use arbiter::registry::UploadLimits;
+    use arbiter::service::{BacktestSpec, Service};
+
+    pub(super) fn run(
+        args: &BacktestArgs,
+        ledger: &str,
+        settings: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        runtime.block_on(backtest(args, ledger, settings))
+    }
+
+    async fn backtest(
+        args: &BacktestArgs,
+        ledger: &str,
+        settings: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        // A data dir holds its compiled modules too; beside a PostgreSQL ledger they go
+        // to a scratch dir.
+        let scratch = tempfile_dir()?;
+        let (storage, data_dir) = if ledger.contains("://") {
+            (Storage::choose(Some(ledger), &scratch)?, scratch.clone())
+        } else {
+            let dir = Path::new(ledger).to_path_buf();
+            let storage = Storage::in_data_dir(&dir);
+            if let Storage::Sqlite(file) = &storage {
+                anyhow::ensure!(file.is_file(), "no ledger at {}", file.display());
+            }
+            (storage, dir)
+        };
+        let service = Service::open_on(
+            &storage,
+            &data_dir,
+            Limits::default(),
+            UploadLimits::default(),
+        )
+        .await
+        .with_context(|| format!("opening the ledger at {storage}"))?;
+        let module = match &args.module {
+            Some(module) if !module.starts_with("sha256:") && Path::new(module).exists() => {
+                let bytes = std::fs::read(module).with_context(|| format!("reading {module}"))?;
+                let (record, _) = service.upload_module(bytes, &args.shop, "cli").await?;
+                Some(record.digest.to_string())
+            }
+            other => other.clone(),
+        };
+        let time = |text: &Option<String>, name: &str| -> anyhow::Result<Option<i64>> {
+            text.as_deref()
+                .map(|text| {
+                    Timestamp::parse(text)
+                        .map(Timestamp::unix_millis)
+                        .map_err(|error| anyhow::anyhow!("--{name}: {error}"))
+                })
+                .transpose()
+        };
+        let spec = BacktestSpec {
+            module,
+            settings,
+            from_ms: time(&args.from, "from")?,
+            to_ms: time(&args.to, "to")?,
+        };
+        let record = service.start_backtest(&args.shop, spec, "cli").await?;
+        let bar = progress_bar(&record.backtest_id);
+        let shown = loop {
+            let record = service.backtest(&record.backtest_id, None).await?;
+            let shown = arbiter::api::backtest_body(&record, 0, args.changes)?;
+            if record.status != BacktestStatus::Running {
+                show_progress(&bar, &shown);
+                break shown;
+            }
+            show_progress(&bar, &shown);
+            tokio::time::sleep(POLL).await;
+        };
+        service.close().await;
+        let _ = std::fs::remove_dir_all(&scratch);
+        Ok(shown)
+    }
+
+    /// A fresh directory under the system's temporary one.
+    fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+        let dir = std::env::temp_dir().join(format!("arbiter-backtest-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
 }

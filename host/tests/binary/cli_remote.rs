@@ -395,3 +395,60 @@ fn a_seller_backtests_a_lower_refund_max_and_reads_what_would_change() {
     let said = failed(&out);
     assert!(said.contains("not found"), "{said}");
 }
+
+#[test]
+fn a_backtest_runs_without_a_server_on_a_copy_of_a_ledger() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    {
+        let server = Server::start(data.path());
+        for (claim_id, price) in [("c-local-1", 120_000), ("c-local-2", 180_000)] {
+            let mut body = claim(claim_id);
+            body["items"][0]["unit_price"] = json!(price);
+            body["order"]["total"] = json!(price);
+            body["desired_outcome"] = json!("refund");
+            let (status, decision) = request(server.address, "POST", "/v1/decisions", Some(&body));
+            assert_eq!(status, 200, "{decision}");
+        }
+    }
+    let copy = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for file in ["arbiter.db", "arbiter.db-wal", "arbiter.db-shm"] {
+        let from = data.path().join(file);
+        if from.exists() {
+            std::fs::copy(&from, copy.path().join(file)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let settings = copy.path().join("lower.json");
+    std::fs::write(&settings, r#"{"refund_max": 150000}"#).unwrap_or_else(|e| panic!("{e}"));
+    let ledger = copy.path().to_string_lossy().into_owned();
+    let settings = settings.to_string_lossy().into_owned();
+    // No server answers at this address: the backtest does not ask one.
+    let printed = succeeded(&arbiter(
+        "http://127.0.0.1:9",
+        "no-token",
+        &[
+            "backtest",
+            SHOP,
+            "--ledger",
+            &ledger,
+            "--settings",
+            &settings,
+        ],
+    ));
+    assert!(
+        printed.contains("2 decisions of 2 claims, 2 changed (1 in outcome or actions)"),
+        "{printed}"
+    );
+    assert!(printed.contains("-1800.00"), "{printed}");
+
+    let missing = data
+        .path()
+        .join("nothing-here")
+        .to_string_lossy()
+        .into_owned();
+    let said = failed(&arbiter(
+        "http://127.0.0.1:9",
+        "t",
+        &["backtest", SHOP, "--ledger", &missing],
+    ));
+    assert!(said.contains("no ledger at"), "{said}");
+}
