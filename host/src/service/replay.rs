@@ -15,7 +15,7 @@ use crate::decide::{ShopPolicy, decide};
 use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
-use crate::ledger::{DecisionCursor, LedgerError, StoredDecision};
+use crate::ledger::{DecisionCursor, LedgerError, StoredDecision, stored_digest};
 
 use super::{Service, ServiceError};
 
@@ -64,15 +64,13 @@ impl Service {
             return Ok(Replay::ModuleFailed(failure.clone()));
         }
         let recorded = Recorded::read(stored, self).await?;
-        let stored = stored.clone();
         let replayed = tokio::task::spawn_blocking(move || {
             let guardrails = recorded.guardrails;
-            let answer = recorded.decide_with(&recorded.compensation, None, guardrails);
-            serde_json::to_string(&answer).map(|replayed| (replayed, stored))
+            serde_json::to_string(&recorded.decide_with(&recorded.compensation, None, guardrails))
         })
         .await
-        .map_err(|error| ServiceError::Blocking("replaying", error))?;
-        let (replayed, stored) = replayed.map_err(ServiceError::Encode)?;
+        .map_err(|error| ServiceError::Blocking("replaying", error))?
+        .map_err(ServiceError::Encode)?;
         Ok(if replayed == stored.response_json {
             Replay::Reproduced
         } else {
@@ -170,10 +168,10 @@ impl Recorded {
         let response = serde_json::from_str(&stored.response_json)
             .map_err(|error| corrupt(stored, "response", error))?;
         let compensation = service
-            .compensation_by_digest(&stored_digest(stored, &stored.module_digest)?)
+            .compensation_by_digest(&stored_digest(&stored.module_digest)?)
             .await?;
         let fraud = service
-            .fraud_by_digest(&stored_digest(stored, &stored.fraud_module_digest)?)
+            .fraud_by_digest(&stored_digest(&stored.fraud_module_digest)?)
             .await?;
         Ok(Self {
             request,
@@ -210,10 +208,6 @@ impl Recorded {
         let decision_id = self.response.decision_id.clone();
         decide(policy, &self.request, &self.history, decision_id).response
     }
-}
-
-fn stored_digest(stored: &StoredDecision, text: &str) -> Result<ModuleDigest, ServiceError> {
-    ModuleDigest::parse(text).map_err(|error| corrupt(stored, "module digest", error))
 }
 
 fn corrupt(stored: &StoredDecision, what: &str, error: impl std::fmt::Display) -> ServiceError {

@@ -337,13 +337,10 @@ fn an_unreachable_server_is_named() {
     assert!(error.contains(&url), "{error}");
 }
 
-#[test]
-fn a_seller_backtests_a_lower_refund_max_and_reads_what_would_change() {
-    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let server = Server::start(data.path());
-    let url = server.url();
-    // Refunds of 1,200 and 1,800 RUB (the example claim, its customer asking for money).
-    for (claim_id, price) in [("c-bt-1", 120_000), ("c-bt-2", 180_000)] {
+/// Decides two refunds on `server`: 1,200 and 1,800 RUB (the example claim, its
+/// customer asking for money).
+fn decide_refunds(server: &Server, claim_ids: [&str; 2]) {
+    for (claim_id, price) in claim_ids.into_iter().zip([120_000, 180_000]) {
         let mut body = claim(claim_id);
         body["items"][0]["unit_price"] = json!(price);
         body["order"]["total"] = json!(price);
@@ -351,6 +348,14 @@ fn a_seller_backtests_a_lower_refund_max_and_reads_what_would_change() {
         let (status, decision) = request(server.address, "POST", "/v1/decisions", Some(&body));
         assert_eq!(status, 200, "{decision}");
     }
+}
+
+#[test]
+fn a_seller_backtests_a_lower_refund_max_and_reads_what_would_change() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start(data.path());
+    let url = server.url();
+    decide_refunds(&server, ["c-bt-1", "c-bt-2"]);
     let (status, issued) = request(
         server.address,
         "POST",
@@ -401,14 +406,7 @@ fn a_backtest_runs_without_a_server_on_a_copy_of_a_ledger() {
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     {
         let server = Server::start(data.path());
-        for (claim_id, price) in [("c-local-1", 120_000), ("c-local-2", 180_000)] {
-            let mut body = claim(claim_id);
-            body["items"][0]["unit_price"] = json!(price);
-            body["order"]["total"] = json!(price);
-            body["desired_outcome"] = json!("refund");
-            let (status, decision) = request(server.address, "POST", "/v1/decisions", Some(&body));
-            assert_eq!(status, 200, "{decision}");
-        }
+        decide_refunds(&server, ["c-local-1", "c-local-2"]);
     }
     let copy = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for file in ["arbiter.db", "arbiter.db-wal", "arbiter.db-shm"] {
