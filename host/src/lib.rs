@@ -17,6 +17,7 @@ pub mod engine;
 pub mod envelope;
 pub mod guardrails;
 pub mod history;
+pub mod job_threads;
 pub mod ledger;
 pub mod money;
 pub mod registry;

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::LedgerError;
 use super::statements::StoreError;
+use crate::job_threads::JobThreads;
 
 /// Jobs that may wait for a reader before callers wait to hand theirs over.
 const QUEUE: usize = 4_096;
@@ -27,33 +28,23 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Prepared statements kept per connection: every statement of the decision path.
 const CACHED_STATEMENTS: usize = 64;
 
-type ReadJob = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
-
 /// The threads that read for decisions, each with its own connection. Cheap to clone;
 /// the threads stop when the last clone is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct EmbeddedReaders {
-    jobs: flume::Sender<ReadJob>,
+    threads: JobThreads<rusqlite::Connection>,
 }
 
 impl EmbeddedReaders {
     /// Opens `threads` connections to the database at `path` (which exists: sqlx has
     /// migrated it) and starts a thread for each.
     pub(super) fn start(path: &Path, threads: usize) -> Result<Self, LedgerError> {
-        let (jobs, queue) = flume::bounded::<ReadJob>(QUEUE);
-        for number in 0..threads {
-            let mut connection = open(path)?;
-            let queue = queue.clone();
-            std::thread::Builder::new()
-                .name(format!("ledger-read-{number}"))
-                .spawn(move || {
-                    while let Ok(job) = queue.recv() {
-                        job(&mut connection);
-                    }
-                })
-                .map_err(|error| LedgerError::Unavailable(std::sync::Arc::new(error)))?;
-        }
-        Ok(Self { jobs })
+        let connections = (0..threads)
+            .map(|_| open(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let threads = JobThreads::start("ledger-read", connections, Some(QUEUE))
+            .map_err(|error| LedgerError::Unavailable(std::sync::Arc::new(error)))?;
+        Ok(Self { threads })
     }
 
     /// Runs `job` on a reader's connection and answers what it read.
@@ -61,14 +52,12 @@ impl EmbeddedReaders {
         &self,
         job: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, LedgerError> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send_async(Box::new(move |connection| {
-                let _ = done.send(job(connection));
-            }))
+        let read = self
+            .threads
+            .run("ledger's reader", job)
             .await
-            .map_err(|_| stopped())?;
-        Ok(answer.await.map_err(|_| stopped())??)
+            .map_err(|stopped| LedgerError::Commit(stopped.to_string()))?;
+        Ok(read?)
     }
 }
 
@@ -92,10 +81,6 @@ pub(super) fn checkpoint(connection: &rusqlite::Connection) {
     if let Err(error) = copied {
         tracing::warn!(%error, "checkpointing the ledger's WAL");
     }
-}
-
-fn stopped() -> LedgerError {
-    LedgerError::Commit("the ledger's reader threads have stopped".into())
 }
 
 /// A connection to the database at `path`, set up as sqlx's are (see

@@ -28,6 +28,7 @@ use crate::clock::now_ms;
 use crate::contract::FieldError;
 use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
+use crate::job_threads::JobThreads;
 use crate::ledger::{BacktestRecord, BacktestStatus, DecisionCursor, StoredDecision};
 
 /// Decisions re-decided per page (one job on the worker).
@@ -50,21 +51,14 @@ pub struct BacktestSpec {
 /// The one thread per host on which backtests run guest code. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BacktestWorker {
-    jobs: flume::Sender<Box<dyn FnOnce() + Send>>,
+    thread: JobThreads<()>,
 }
 
 impl BacktestWorker {
     pub(super) fn start() -> Result<Self, ServiceError> {
-        let (jobs, queue) = flume::unbounded::<Box<dyn FnOnce() + Send>>();
-        std::thread::Builder::new()
-            .name("backtest".into())
-            .spawn(move || {
-                while let Ok(job) = queue.recv() {
-                    job();
-                }
-            })
+        let thread = JobThreads::start("backtest", vec![()], None)
             .map_err(|error| ServiceError::Worker("starting the backtest thread", Some(error)))?;
-        Ok(Self { jobs })
+        Ok(Self { thread })
     }
 
     /// Runs `job` on the backtest thread and answers what it returned.
@@ -72,15 +66,10 @@ impl BacktestWorker {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = done.send(job());
-            }))
-            .map_err(|_| ServiceError::Worker("the backtest thread has stopped", None))?;
-        answer
+        self.thread
+            .run("backtest", move |()| job())
             .await
-            .map_err(|_| ServiceError::Worker("the backtest thread stopped mid-page", None))
+            .map_err(|_| ServiceError::Worker("the backtest thread has stopped", None))
     }
 }
 

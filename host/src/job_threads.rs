@@ -1,0 +1,79 @@
+//! Threads that own something (a database connection, or nothing but a core) and run
+//! jobs sent from async code: a job goes over a channel, runs on whichever thread is
+//! free with that thread's own state, and its answer comes back on a oneshot. Used for
+//! the embedded ledger's readers and for backtests.
+
+use std::fmt;
+
+type Job<S> = Box<dyn FnOnce(&mut S) + Send>;
+
+/// A pool of job threads, one per state given. Cheap to clone; the threads stop when
+/// the last clone is dropped.
+pub struct JobThreads<S> {
+    jobs: flume::Sender<Job<S>>,
+}
+
+/// The threads have stopped: the job was not run, or its answer was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {0} threads have stopped")]
+pub struct Stopped(pub &'static str);
+
+impl<S: Send + 'static> JobThreads<S> {
+    /// Starts a thread for each of `states`, named `{name}-{n}`; jobs that may wait for
+    /// a thread before senders wait too: `queue` (none: no bound).
+    pub fn start(
+        name: &'static str,
+        states: Vec<S>,
+        queue: Option<usize>,
+    ) -> std::io::Result<Self> {
+        let (jobs, waiting) = match queue {
+            Some(bound) => flume::bounded::<Job<S>>(bound),
+            None => flume::unbounded::<Job<S>>(),
+        };
+        for (number, mut state) in states.into_iter().enumerate() {
+            let waiting = waiting.clone();
+            std::thread::Builder::new()
+                .name(format!("{name}-{number}"))
+                .spawn(move || {
+                    while let Ok(job) = waiting.recv() {
+                        job(&mut state);
+                    }
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Runs `job` on a free thread with its state and answers what it returned;
+    /// `name` says which threads in the error.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        job: impl FnOnce(&mut S) -> T + Send + 'static,
+    ) -> Result<T, Stopped> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send_async(Box::new(move |state: &mut S| {
+                let _ = done.send(job(state));
+            }))
+            .await
+            .map_err(|_| Stopped(name))?;
+        answer.await.map_err(|_| Stopped(name))
+    }
+}
+
+impl<S> Clone for JobThreads<S> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for JobThreads<S> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("JobThreads")
+            .field("waiting", &self.jobs.len())
+            .finish()
+    }
+}
