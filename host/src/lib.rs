@@ -20,6 +20,7 @@ pub mod history;
 pub mod job_threads;
 pub mod ledger;
 pub mod money;
+pub mod progressive;
 pub mod registry;
 pub mod server;
 pub mod service;

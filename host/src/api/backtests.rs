@@ -2,7 +2,9 @@
 //! /v1/shops/{shop_id}/backtests` lists a shop's, `GET /v1/backtests/{backtest_id}`
 //! shows one with its progress and, once done, its report (the changed decisions paged
 //! by `changes_offset` and `changes_limit`). A seller sees its own shop's only; another
-//! shop's backtest is not found.
+//! shop's backtest is not found. `POST /v1/platform/backtests` (operators) tries a
+//! candidate for the platform's default policy on every shop's decisions it made;
+//! `GET /v1/platform/backtests` lists those.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -10,12 +12,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::may_manage_shop;
+use super::auth::{may_manage_shop, operator_only};
 use super::extract::{BacktestId, JsonObject, ShopId};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::contract::Timestamp;
-use crate::ledger::BacktestRecord;
+use crate::ledger::{BacktestRecord, DecisionScope, PLATFORM_BACKTEST};
 use crate::service::{BacktestReport, BacktestSpec};
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +53,37 @@ pub(super) async fn start(
     JsonObject(request): JsonObject<BacktestRequest>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     may_manage_shop(&principal, &shop_id)?;
+    start_on(&state, &principal, &shop_id, request).await
+}
+
+pub(super) async fn start_platform(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonObject(request): JsonObject<BacktestRequest>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    operator_only(&principal)?;
+    start_on(&state, &principal, PLATFORM_BACKTEST, request).await
+}
+
+pub(super) async fn list_platform(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    operator_only(&principal)?;
+    let backtests = state.service.shop_backtests(PLATFORM_BACKTEST).await?;
+    let listed: Vec<Value> = backtests.iter().map(summary).collect();
+    Ok(axum::Json(
+        json!({"scope": "platform", "backtests": listed}),
+    ))
+}
+
+/// Starts a backtest of `shop_id` (or of [`PLATFORM_BACKTEST`]): 202 and where it stands.
+async fn start_on(
+    state: &AppState,
+    principal: &Principal,
+    shop_id: &str,
+    request: BacktestRequest,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let spec = BacktestSpec {
         module: request.module,
         settings: request.settings,
@@ -59,11 +92,12 @@ pub(super) async fn start(
     };
     let record = state
         .service
-        .start_backtest(&shop_id, spec, &principal.actor())
+        .start_backtest(shop_id, spec, &principal.actor())
         .await?;
     let body = json!({
         "backtest_id": record.backtest_id,
         "shop_id": record.shop_id,
+        "scope": scope_name(&record),
         "status": record.status,
         "progress": {"done": record.done, "total": record.total},
     });
@@ -137,6 +171,14 @@ pub fn backtest_body(
     Ok(body)
 }
 
+/// `shop` for one shop's backtest, `platform` for the platform default's.
+fn scope_name(record: &BacktestRecord) -> &'static str {
+    match record.scope() {
+        DecisionScope::Shop(_) => "shop",
+        DecisionScope::PlatformDefault => "platform",
+    }
+}
+
 /// A backtest without its report.
 fn summary(record: &BacktestRecord) -> Value {
     let at = |ms: i64| Timestamp::from_unix_millis(ms).map(|at| at.to_string());
@@ -144,6 +186,7 @@ fn summary(record: &BacktestRecord) -> Value {
     json!({
         "backtest_id": record.backtest_id,
         "shop_id": record.shop_id,
+        "scope": scope_name(record),
         "status": record.status,
         "progress": {"done": record.done, "total": record.total},
         "module": record.module_digest,

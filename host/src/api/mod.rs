@@ -12,6 +12,7 @@ mod health;
 mod modules;
 mod platform;
 mod policies;
+mod rollouts;
 mod shops;
 
 pub use backtests::backtest_body;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/shops/{shop_id}/policy/promote",
             post(policies::promote),
         )
+        .route("/v1/shops/{shop_id}/rollouts", get(rollouts::list))
         .route(
             "/v1/shops/{shop_id}/failure-policy",
             get(policies::get_failure_policy).put(policies::put_failure_policy),
@@ -103,6 +105,10 @@ pub fn router(state: AppState) -> Router {
             get(backtests::list).post(backtests::start),
         )
         .route("/v1/backtests/{backtest_id}", get(backtests::show))
+        .route(
+            "/v1/platform/backtests",
+            get(backtests::list_platform).post(backtests::start_platform),
+        )
         .route("/v1/audit", get(policies::audit))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))

@@ -7,10 +7,12 @@ use serde_json::{Value, json};
 
 use super::auth::{may_manage_shop, operator_only};
 use super::extract::{JsonObject, ShopId};
+use super::rollouts::rollout_json;
 use super::{ApiError, AppState};
 use crate::access::Principal;
-use crate::ledger::{FailurePolicy, PolicyVersion, Rollout, ShopRollout};
-use crate::service::{PlatformPolicy, rollout_label};
+use crate::ledger::{FailurePolicy, PolicyVersion, Rollout, RolloutRecord, ShopRollout};
+use crate::progressive::{Guards, ProgressivePlan};
+use crate::service::{PlatformPolicy, RolloutFigures, rollout_label};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,15 +24,71 @@ pub(super) struct PolicyRequest {
     mode: Mode,
     #[serde(default)]
     canary_percent: Option<f64>,
+    /// A progressive rollout's steps, in percent of claims.
+    #[serde(default)]
+    steps: Option<Vec<f64>>,
+    #[serde(default)]
+    step_min_decisions: Option<u64>,
+    #[serde(default)]
+    guards: Option<Guards>,
 }
 
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Mode {
     #[default]
     Active,
     Shadow,
     Canary,
+    Progressive,
+}
+
+impl PolicyRequest {
+    /// How the request rolls its version out; a field that does not fit its mode is
+    /// refused, naming it.
+    fn rollout(&mut self) -> Result<Rollout, ApiError> {
+        if self.mode != Mode::Progressive {
+            let given = [
+                ("steps", self.steps.is_some()),
+                ("step_min_decisions", self.step_min_decisions.is_some()),
+                ("guards", self.guards.is_some()),
+            ];
+            if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(ApiError::BadRequest {
+                    field: (*field).into(),
+                    message: format!(
+                        "only a progressive rollout (`mode: progressive`) takes {field}"
+                    ),
+                });
+            }
+        }
+        match (self.mode, self.canary_percent) {
+            (Mode::Active, None) => Ok(Rollout::Active),
+            (Mode::Shadow, None) => Ok(Rollout::Shadow),
+            (Mode::Canary, Some(percent)) if (0.0..=100.0).contains(&percent) => {
+                Ok(Rollout::Canary {
+                    basis_points: (percent * 100.0).round() as u32,
+                })
+            }
+            (Mode::Canary, _) => Err(ApiError::BadRequest {
+                field: "canary_percent".into(),
+                message: "a canary needs canary_percent from 0 to 100".into(),
+            }),
+            (Mode::Progressive, None) => {
+                let plan =
+                    ProgressivePlan::new(self.steps.take(), self.step_min_decisions, self.guards)
+                        .map_err(|error| ApiError::BadRequest {
+                        field: error.field,
+                        message: error.message,
+                    })?;
+                Ok(Rollout::Progressive { plan, step: 0 })
+            }
+            (_, Some(_)) => Err(ApiError::BadRequest {
+                field: "canary_percent".into(),
+                message: "only a canary takes canary_percent".into(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,56 +121,78 @@ fn version_body(version: &PolicyVersion) -> Value {
     })
 }
 
-fn rollout_body(shop_id: &str, rollout: &ShopRollout) -> Value {
-    let candidate = rollout.candidate.as_ref().map(|(version, rollout)| {
-        let (mode, percent) = rollout_label(*rollout);
+/// The shop's rollout as the API shows it: the active version, the candidate with its
+/// tracked rollout (step, counts and both sides' figures), and the last rollout that
+/// ended (how, and why).
+fn rollout_body(
+    shop_id: &str,
+    rollout: &ShopRollout,
+    tracked: Option<&(RolloutRecord, RolloutFigures)>,
+    last_ended: Option<&RolloutRecord>,
+) -> Value {
+    let candidate = rollout.candidate.as_ref().map(|(version, candidate)| {
+        let (mode, percent) = rollout_label(candidate);
         let mut body = version_body(version);
         body["mode"] = json!(mode);
         body["canary_percent"] = json!(percent);
+        body["rollout"] = tracked
+            .map(|(record, figures)| rollout_json(record, Some(figures)))
+            .unwrap_or(Value::Null);
         body
     });
-    json!({"shop_id": shop_id, "active": version_body(&rollout.active), "candidate": candidate})
+    json!({
+        "shop_id": shop_id,
+        "active": version_body(&rollout.active),
+        "candidate": candidate,
+        "last_rollout": last_ended.map(|record| rollout_json(record, None)),
+    })
+}
+
+/// The shop's rollout, read and shown.
+async fn shop_rollout_body(state: &AppState, shop_id: &str) -> Result<Value, ApiError> {
+    let rollout = state.service.shop_rollout(shop_id).await?;
+    let tracked = match &rollout.rollout_id {
+        Some(rollout_id) => state.service.rollout(rollout_id).await?,
+        None => None,
+    };
+    let rollouts = state.service.rollouts(shop_id).await?;
+    let last_ended = rollouts.iter().find(|record| record.status != "running");
+    Ok(rollout_body(
+        shop_id,
+        &rollout,
+        tracked.as_ref(),
+        last_ended,
+    ))
 }
 
 pub(super) async fn put_policy(
     State(state): State<AppState>,
     principal: Principal,
     ShopId(shop_id): ShopId,
-    JsonObject(request): JsonObject<PolicyRequest>,
+    JsonObject(mut request): JsonObject<PolicyRequest>,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let rollout = match (request.mode, request.canary_percent) {
-        (Mode::Active, None) => Rollout::Active,
-        (Mode::Shadow, None) => Rollout::Shadow,
-        (Mode::Canary, Some(percent)) if (0.0..=100.0).contains(&percent) => Rollout::Canary {
-            basis_points: (percent * 100.0).round() as u32,
-        },
-        (Mode::Canary, _) => {
-            return Err(ApiError::BadRequest {
-                field: "canary_percent".into(),
-                message: "a canary needs canary_percent from 0 to 100".into(),
-            });
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::BadRequest {
-                field: "canary_percent".into(),
-                message: "only a canary takes canary_percent".into(),
-            });
-        }
-    };
+    let rollout = request.rollout()?;
     let version = state
         .service
         .put_policy(
             &shop_id,
             &request.module,
             &request.settings,
-            rollout,
+            rollout.clone(),
             &principal.actor(),
         )
         .await?;
     let mut body = version_body(&version);
     body["shop_id"] = json!(shop_id);
-    body["mode"] = json!(rollout_label(rollout).0);
+    let (mode, percent) = rollout_label(&rollout);
+    body["mode"] = json!(mode);
+    if let Rollout::Progressive { plan, .. } = &rollout {
+        body["canary_percent"] = json!(percent);
+        body["steps"] = json!(plan.steps);
+        body["step_min_decisions"] = json!(plan.step_min_decisions);
+        body["guards"] = json!(plan.guards);
+    }
     Ok(axum::Json(body))
 }
 
@@ -122,8 +202,7 @@ pub(super) async fn get_policy(
     ShopId(shop_id): ShopId,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let rollout = state.service.shop_rollout(&shop_id).await?;
-    Ok(axum::Json(rollout_body(&shop_id, &rollout)))
+    Ok(axum::Json(shop_rollout_body(&state, &shop_id).await?))
 }
 
 pub(super) async fn versions(
@@ -150,8 +229,7 @@ pub(super) async fn rollback(
         .service
         .rollback(&shop_id, request.to, &principal.actor())
         .await?;
-    let rollout = state.service.shop_rollout(&shop_id).await?;
-    Ok(axum::Json(rollout_body(&shop_id, &rollout)))
+    Ok(axum::Json(shop_rollout_body(&state, &shop_id).await?))
 }
 
 pub(super) async fn promote(
@@ -161,8 +239,7 @@ pub(super) async fn promote(
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
     state.service.promote(&shop_id, &principal.actor()).await?;
-    let rollout = state.service.shop_rollout(&shop_id).await?;
-    Ok(axum::Json(rollout_body(&shop_id, &rollout)))
+    Ok(axum::Json(shop_rollout_body(&state, &shop_id).await?))
 }
 
 fn platform_policy(name: &str) -> Result<PlatformPolicy, ApiError> {

@@ -1,5 +1,6 @@
 //! `arbiter policy`: a shop's policy versions on a running server: set a module and its
-//! settings, show, list, roll back, promote a shadow or canary.
+//! settings (active, shadow, canary or progressive), show (with a rollout's figures),
+//! list, roll back, promote.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,8 @@ enum PolicyCommand {
     /// `PUT /v1/shops/{shop}/policy`: the module's `validate-settings` checks the
     /// settings first; settings it refuses make no version.
     Set(SetArgs),
-    /// The shop's active version and its shadow or canary candidate, if any.
+    /// The shop's active version, its candidate with the rollout's live figures, and
+    /// how the last rollout ended.
     Show(ShopArgs),
     /// Every version the shop has had, with who set it and when.
     Versions(ShopArgs),
@@ -43,6 +45,9 @@ enum Mode {
     Shadow,
     /// Serves `--canary-percent` of the claims (a stable hash of the claim id).
     Canary,
+    /// Serves `--steps` of the claims in turn, judged by `--guard`s after each step;
+    /// promoted after the last, rolled back when a guard breaks.
+    Progressive,
 }
 
 impl Mode {
@@ -51,6 +56,7 @@ impl Mode {
             Self::Active => "active",
             Self::Shadow => "shadow",
             Self::Canary => "canary",
+            Self::Progressive => "progressive",
         }
     }
 }
@@ -72,8 +78,46 @@ struct SetArgs {
     /// The share of claims a canary serves, 0 to 100.
     #[arg(long, value_name = "P")]
     canary_percent: Option<f64>,
+    /// A progressive rollout's steps, percent of claims, increasing (default
+    /// 5,25,50,100).
+    #[arg(long, value_name = "P,P,...", value_delimiter = ',')]
+    steps: Option<Vec<f64>>,
+    /// Candidate decisions each step needs before it is judged (default 100).
+    #[arg(long, value_name = "N")]
+    step_min_decisions: Option<u64>,
+    /// A guard of a progressive rollout, e.g. `max_escalation_rate_increase=0.05`
+    /// (also max_money_per_claim_increase, max_failure_rate, max_override_rate);
+    /// repeat for several.
+    #[arg(long, value_name = "NAME=VALUE")]
+    guard: Vec<String>,
     #[command(flatten)]
     common: Common,
+}
+
+impl SetArgs {
+    /// Whether any of the progressive rollout's options was given.
+    fn plans_steps(&self) -> bool {
+        self.steps.is_some() || self.step_min_decisions.is_some() || !self.guard.is_empty()
+    }
+
+    /// The `--guard NAME=VALUE`s as the API's `guards` object.
+    fn guards(&self) -> anyhow::Result<Option<Value>> {
+        if self.guard.is_empty() {
+            return Ok(None);
+        }
+        let mut guards = Map::new();
+        for guard in &self.guard {
+            let Some((name, value)) = guard.split_once('=') else {
+                bail!("--guard {guard}: write it NAME=VALUE, e.g. max_failure_rate=0.01");
+            };
+            let value: f64 = value
+                .trim()
+                .parse()
+                .with_context(|| format!("--guard {guard}: `{value}` is not a number"))?;
+            guards.insert(name.trim().to_owned(), json!(value));
+        }
+        Ok(Some(Value::Object(guards)))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,11 +191,21 @@ fn set(args: SetArgs) -> anyhow::Result<ExitCode> {
     let mode = match (args.mode, args.canary_percent) {
         (Some(mode), _) => mode,
         (None, Some(_)) => Mode::Canary,
+        (None, None) if args.plans_steps() => Mode::Progressive,
         (None, None) => Mode::Active,
     };
     let mut body = json!({"module": args.module, "settings": settings, "mode": mode.name()});
     if let Some(percent) = args.canary_percent {
         body["canary_percent"] = json!(percent);
+    }
+    if let Some(steps) = &args.steps {
+        body["steps"] = json!(steps);
+    }
+    if let Some(decisions) = args.step_min_decisions {
+        body["step_min_decisions"] = json!(decisions);
+    }
+    if let Some(guards) = args.guards()? {
+        body["guards"] = guards;
     }
     let path = format!("/v1/shops/{}/policy", segment(&args.shop));
     let reply = Client::new(&args.common.server)?.send_json(Method::PUT, &path, &body)?;
@@ -164,6 +218,16 @@ fn set(args: SetArgs) -> anyhow::Result<ExitCode> {
         );
         if let Some(percent) = args.canary_percent.filter(|_| matches!(mode, Mode::Canary)) {
             let _ = write!(text, " {percent}%");
+        }
+        if let Some(steps) = version["steps"].as_array() {
+            let steps: Vec<String> = steps.iter().map(Value::to_string).collect();
+            let _ = write!(
+                text,
+                ", steps {}% of {} decisions each, guards {}",
+                steps.join("% -> "),
+                version["step_min_decisions"],
+                version["guards"]
+            );
         }
         let _ = write!(
             text,
@@ -232,8 +296,70 @@ fn rollout_text(body: &Value) -> String {
             None => str_of(&candidate["mode"]).to_owned(),
         };
         let _ = write!(text, "\n  candidate  {} ({mode})", version_line(candidate));
+        let rollout = &candidate["rollout"];
+        if rollout.is_object() {
+            rollout_figures_text(&mut text, rollout);
+        }
+    }
+    let last = &body["last_rollout"];
+    if last.is_object() {
+        let _ = write!(
+            text,
+            "\n  last rollout  {} of version {}: {}",
+            str_of(&last["mode"]),
+            last["candidate_version"],
+            str_of(&last["status"]).replace('_', " ")
+        );
+        let ending = &last["ending"];
+        if let Some(guard) = ending["guard"].as_str() {
+            let _ = write!(text, " at step {} by {guard}", ending["step"]);
+            for breach in ending["breaches"].as_array().into_iter().flatten() {
+                let _ = write!(text, "\n    {}", str_of(&breach["explanation"]));
+            }
+        } else if let Some(by) = ending["by"].as_str() {
+            let _ = write!(text, " by {by}");
+        }
     }
     text
+}
+
+/// A running rollout's step and both sides' figures, as a table.
+fn rollout_figures_text(text: &mut String, rollout: &Value) {
+    if let Some(steps) = rollout["steps"].as_array() {
+        let _ = write!(
+            text,
+            "\n  step {} of {} ({}% of claims), judged after {} candidate decisions",
+            rollout["step"].as_u64().unwrap_or(0) + 1,
+            steps.len(),
+            rollout["percent"],
+            rollout["step_min_decisions"]
+        );
+    }
+    let rate = |value: &Value| match value.as_f64() {
+        Some(rate) => format!("{:.1}%", rate * 100.0),
+        None => "-".to_owned(),
+    };
+    let figures = &rollout["figures"];
+    let _ = write!(
+        text,
+        "\n  {:<28}{:>12}{:>12}{:>14}{:>14}",
+        "", "decisions", "escalated", "module failed", "overridden"
+    );
+    for (label, side) in [
+        ("candidate, this step", &figures["step"]["candidate"]),
+        ("active, this step", &figures["step"]["active"]),
+        ("candidate, whole rollout", &figures["total"]["candidate"]),
+        ("active, whole rollout", &figures["total"]["active"]),
+    ] {
+        let _ = write!(
+            text,
+            "\n  {label:<28}{:>12}{:>12}{:>14}{:>14}",
+            side["decisions"],
+            rate(&side["escalation_rate"]),
+            rate(&side["failure_rate"]),
+            rate(&side["override_rate"])
+        );
+    }
 }
 
 fn versions_text(body: &Value) -> String {

@@ -11,12 +11,18 @@ macro_rules! backtest_columns {
     };
 }
 
+use super::shop_decisions::DecisionScope;
 use super::{Ledger, LedgerError, to_i64, to_u64};
+
+/// The `shop_id` of a platform backtest: the platform's default policy over every shop
+/// it decides for (`*` is never a shop's id).
+pub const PLATFORM_BACKTEST: &str = "*";
 
 /// A backtest's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BacktestRecord {
     pub backtest_id: String,
+    /// The shop backtested, or [`PLATFORM_BACKTEST`].
     pub shop_id: String,
     /// The candidate module; none: each decision's recorded module.
     pub module_digest: Option<String>,
@@ -32,6 +38,17 @@ pub struct BacktestRecord {
     pub created_by: String,
     pub created_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+}
+
+impl BacktestRecord {
+    /// The decisions the backtest re-decides.
+    pub fn scope(&self) -> DecisionScope<'_> {
+        if self.shop_id == PLATFORM_BACKTEST {
+            DecisionScope::PlatformDefault
+        } else {
+            DecisionScope::Shop(&self.shop_id)
+        }
+    }
 }
 
 /// Where a backtest stands.

@@ -1,8 +1,9 @@
 //! The marketplace's feedback on decisions (`POST /v1/decisions/{id}/feedback`): one per
 //! decision, and the override rate of each module and settings version of a shop.
 
-use sqlx::Row;
+use sqlx::{Connection as _, Row};
 
+use super::rollouts::count_feedback;
 use super::{Ledger, LedgerError, to_i64, to_u64};
 
 /// Feedback on one decision.
@@ -60,26 +61,42 @@ impl Ledger {
     /// Stores `feedback` unless its decision has some already; the feedback stored, and
     /// whether it is the one given now.
     pub async fn put_feedback(&self, feedback: &Feedback) -> Result<(Feedback, bool), LedgerError> {
-        let inserted = self
-            .write_statement(
-                sqlx::query(concat!(
-                    "INSERT INTO decision_feedback (",
-                    feedback_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (decision_id) DO NOTHING"
-                ))
-                .bind(&feedback.decision_id)
-                .bind(&feedback.shop_id)
-                .bind(&feedback.module_digest)
-                .bind(to_i64(feedback.settings_version))
-                .bind(&feedback.verdict)
-                .bind(&feedback.final_outcome)
-                .bind(&feedback.final_money_json)
-                .bind(&feedback.note)
-                .bind(&feedback.given_by)
-                .bind(feedback.given_at_ms),
-            )
-            .await?;
+        let mut writer = self.write_connection().await?;
+        let written = async {
+            let mut tx = writer.connection().begin().await?;
+            let inserted = sqlx::query(concat!(
+                "INSERT INTO decision_feedback (",
+                feedback_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (decision_id) DO NOTHING"
+            ))
+            .bind(&feedback.decision_id)
+            .bind(&feedback.shop_id)
+            .bind(&feedback.module_digest)
+            .bind(to_i64(feedback.settings_version))
+            .bind(&feedback.verdict)
+            .bind(&feedback.final_outcome)
+            .bind(&feedback.final_money_json)
+            .bind(&feedback.note)
+            .bind(&feedback.given_by)
+            .bind(feedback.given_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                // Counted where its decision was: a rollout's override rate.
+                count_feedback(
+                    &mut tx,
+                    &feedback.decision_id,
+                    feedback.verdict == "overridden",
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, LedgerError>(inserted)
+        }
+        .await;
+        let inserted = writer.done(written)?;
         if inserted > 0 {
             return Ok((feedback.clone(), true));
         }

@@ -25,6 +25,7 @@ mod history;
 mod modules;
 mod platform;
 mod records;
+mod rollouts;
 pub mod scratch;
 mod shadows;
 mod shop_decisions;
@@ -34,7 +35,7 @@ mod versions;
 mod writer;
 
 pub use audit::AuditEntry;
-pub use backtests::{BacktestRecord, BacktestStatus, INTERRUPTED};
+pub use backtests::{BacktestRecord, BacktestStatus, INTERRUPTED, PLATFORM_BACKTEST};
 pub use before_decision::BeforeDecision;
 pub use config_cache::ConfigEpoch;
 pub use dialect::Dialect;
@@ -45,7 +46,9 @@ pub use platform::FailurePolicy;
 pub use records::{
     DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };
-pub use shop_decisions::DecisionCursor;
+pub use rollouts::{RolloutMove, RolloutRecord, RolloutTag};
+pub use shadows::ShadowRecord;
+pub use shop_decisions::{DecisionCursor, DecisionScope};
 pub use storage::Storage;
 pub use versions::{PolicyVersion, Rollout, ShopRollout, VersionModule};
 

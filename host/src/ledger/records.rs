@@ -12,6 +12,7 @@ pub(super) use stored_decision_columns;
 
 use sqlx::Row;
 
+use super::rollouts::{Counted as RolloutCounted, RolloutTag, count_decision};
 use super::statements::{Param, Statements, StoreError};
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
@@ -43,6 +44,8 @@ pub struct DecisionRecord<'a> {
     pub failure_detail: Option<&'a str>,
     pub latency_us: u64,
     pub decided_at_ms: i64,
+    /// The rollout, step and side the decision is counted in, if any.
+    pub rollout: Option<&'a RolloutTag>,
 }
 
 /// A decision as its rows: every value bound, owned, so the group commit can write it
@@ -81,6 +84,7 @@ pub(super) struct DecisionRow {
     currency: String,
     sorry_coupon_given: bool,
     photos: Vec<String>,
+    rollout: Option<RolloutTag>,
 }
 
 impl From<DecisionRecord<'_>> for DecisionRow {
@@ -133,6 +137,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
                 .iter()
                 .map(|photo| photo.sha256.clone())
                 .collect(),
+            rollout: record.rollout.cloned(),
         }
     }
 }
@@ -160,9 +165,10 @@ impl DecisionRow {
                      revision, shop_id, customer_id, outcome, risk, module_digest,
                      settings_version, mode, failure, latency_us, decided_at_ms, request_json,
                      response_json, history_json, signals_json, guardrails_json, settings_json,
-                     fraud_module_digest, fraud_settings_json, guest_output, failure_detail)
+                     fraud_module_digest, fraud_settings_json, guest_output, failure_detail,
+                     rollout_id, rollout_step, rollout_side)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25)
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     Param::Text(&self.decision_id),
@@ -190,11 +196,27 @@ impl DecisionRow {
                     Param::Text(&self.fraud_settings_json),
                     Param::OptionalText(self.guest_output.as_deref()),
                     Param::OptionalText(self.failure_detail.as_deref()),
+                    Param::OptionalText(self.rollout.as_ref().map(|tag| tag.rollout_id.as_str())),
+                    Param::OptionalInt(self.rollout.as_ref().map(|tag| to_i64(tag.step))),
+                    Param::OptionalText(self.rollout.as_ref().map(|tag| tag.side.name())),
                 ],
             )
             .await?;
         if inserted == 0 {
             return Ok(false);
+        }
+        if let Some(tag) = &self.rollout {
+            count_decision(
+                store,
+                tag,
+                RolloutCounted {
+                    escalated: self.outcome == "escalate",
+                    failed: self.failure.is_some(),
+                    money: self.money_given,
+                    currency: &self.currency,
+                },
+            )
+            .await?;
         }
 
         // The claim as it stood, to take its money out of the totals it was counted in.

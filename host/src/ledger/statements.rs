@@ -19,6 +19,8 @@ pub(super) enum Param<'a> {
     Text(&'a str),
     /// Text or NULL.
     OptionalText(Option<&'a str>),
+    /// An integer or NULL.
+    OptionalInt(Option<i64>),
 }
 
 /// A row being read: its columns by name.
@@ -136,6 +138,7 @@ fn sqlx_query<'q>(
             Param::Int(value) => query.bind(value),
             Param::Text(value) => query.bind(value),
             Param::OptionalText(value) => query.bind(value),
+            Param::OptionalInt(value) => query.bind(value),
         })
 }
 
@@ -188,6 +191,7 @@ fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Param<'_>]) -> rusqli
             Param::Int(value) => statement.raw_bind_parameter(index, value)?,
             Param::Text(value) => statement.raw_bind_parameter(index, value)?,
             Param::OptionalText(value) => statement.raw_bind_parameter(index, value)?,
+            Param::OptionalInt(value) => statement.raw_bind_parameter(index, value)?,
         }
     }
     Ok(())

@@ -4,8 +4,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{Connection as _, Row};
 
+use super::rollouts::{end_running_rollout, start_rollout};
 use super::{Ledger, LedgerError, stored_digest, to_i64, to_u64};
 use crate::engine::ModuleDigest;
+use crate::progressive::ProgressivePlan;
 
 /// One numbered version of a shop's policy: a module (none: the platform's default)
 /// and settings.
@@ -42,7 +44,7 @@ impl<'a> VersionModule<'a> {
 }
 
 /// How a version is rolled out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Rollout {
     /// Serves every claim.
     Active,
@@ -50,14 +52,40 @@ pub enum Rollout {
     Shadow,
     /// Serves this share of claims, in hundredths of a percent (1000 = 10%).
     Canary { basis_points: u32 },
+    /// Serves the share of `plan`'s step `step`, moving on (or back) by itself.
+    Progressive { plan: ProgressivePlan, step: usize },
+}
+
+impl Rollout {
+    /// The share of claims a candidate rolled out so serves, in hundredths of a percent
+    /// (none: it serves none, or all when active).
+    pub fn basis_points(&self) -> Option<u32> {
+        match self {
+            Self::Active | Self::Shadow => None,
+            Self::Canary { basis_points } => Some(*basis_points),
+            Self::Progressive { plan, step } => Some(plan.basis_points(*step)),
+        }
+    }
+
+    /// The mode's name, as stored and as the API shows it.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Shadow => "shadow",
+            Self::Canary { .. } => "canary",
+            Self::Progressive { .. } => "progressive",
+        }
+    }
 }
 
 /// What a shop runs now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShopRollout {
     /// The active version; version 0 (defaults, the platform's module) when never set.
     pub active: PolicyVersion,
     pub candidate: Option<(PolicyVersion, Rollout)>,
+    /// The rollout tracking the candidate (none for candidates from before tracking).
+    pub rollout_id: Option<String>,
 }
 
 fn default_version() -> PolicyVersion {
@@ -88,7 +116,8 @@ impl Ledger {
     /// What the shop runs: its active version and candidate, if any.
     pub async fn shop_rollout(&self, shop_id: &str) -> Result<ShopRollout, LedgerError> {
         let Some(rollout) = sqlx::query(
-            "SELECT active_version, candidate_version, candidate_mode, canary_basis_points
+            "SELECT active_version, candidate_version, candidate_mode, canary_basis_points,
+                 rollout_id, plan_json, step
              FROM shop_rollouts WHERE shop_id = $1",
         )
         .bind(shop_id)
@@ -100,6 +129,7 @@ impl Ledger {
             return Ok(ShopRollout {
                 active: latest.unwrap_or_else(default_version),
                 candidate: None,
+                rollout_id: None,
             });
         };
         let active_version = to_u64(rollout.try_get("active_version")?);
@@ -118,6 +148,7 @@ impl Ledger {
                 .unwrap_or(0);
                 let rollout = match mode.as_deref() {
                     Some("canary") => Rollout::Canary { basis_points },
+                    Some("progressive") => progressive(&rollout)?,
                     _ => Rollout::Shadow,
                 };
                 self.policy_version(shop_id, to_u64(version))
@@ -126,7 +157,15 @@ impl Ledger {
             }
             None => None,
         };
-        Ok(ShopRollout { active, candidate })
+        let rollout_id = match candidate {
+            Some(_) => rollout.try_get("rollout_id")?,
+            None => None,
+        };
+        Ok(ShopRollout {
+            active,
+            candidate,
+            rollout_id,
+        })
     }
 
     /// One version of the shop's policy.
@@ -176,7 +215,7 @@ impl Ledger {
         shop_id: &str,
         module: VersionModule<'_>,
         settings_json: &str,
-        rollout: Rollout,
+        rollout: &Rollout,
         created_by: &str,
         created_at_ms: i64,
     ) -> Result<PolicyVersion, LedgerError> {
@@ -212,52 +251,49 @@ impl Ledger {
             .fetch_one(&mut *tx)
             .await?;
             let version: i64 = row.try_get("version")?;
-            let active = match rollout {
-                Rollout::Active => version,
-                _ => active_version,
-            };
-            let (candidate, mode, percent) = match rollout {
-                // A new active version (a settings change, say) leaves a running shadow or
-                // canary in place.
+            match rollout {
+                // A new active version (a settings change, say) leaves a running shadow,
+                // canary or progressive rollout in place.
                 Rollout::Active => {
-                    let current = sqlx::query(
-                        "SELECT candidate_version, candidate_mode, canary_basis_points
-                         FROM shop_rollouts WHERE shop_id = $1",
+                    sqlx::query(
+                        "INSERT INTO shop_rollouts (shop_id, active_version, updated_at_ms)
+                         VALUES ($1, $2, $3)
+                         ON CONFLICT (shop_id) DO UPDATE SET
+                             active_version = excluded.active_version,
+                             updated_at_ms = excluded.updated_at_ms",
                     )
                     .bind(shop_id)
-                    .fetch_optional(&mut *tx)
+                    .bind(version)
+                    .bind(created_at_ms)
+                    .execute(&mut *tx)
                     .await?;
-                    match current {
-                        Some(row) => (
-                            row.try_get::<Option<i64>, _>("candidate_version")?,
-                            match row
-                                .try_get::<Option<String>, _>("candidate_mode")?
-                                .as_deref()
-                            {
-                                Some("canary") => Some("canary"),
-                                Some(_) => Some("shadow"),
-                                None => None,
-                            },
-                            row.try_get::<Option<i64>, _>("canary_basis_points")?,
-                        ),
-                        None => (None, None, None),
-                    }
                 }
-                Rollout::Shadow => (Some(version), Some("shadow"), None),
-                Rollout::Canary { basis_points } => {
-                    (Some(version), Some("canary"), Some(i64::from(basis_points)))
+                candidate => {
+                    end_running_rollout(
+                        &mut tx,
+                        shop_id,
+                        "replaced",
+                        &serde_json::json!({"by": created_by, "replaced_by_version": version}),
+                        created_at_ms,
+                    )
+                    .await?;
+                    let rollout_id =
+                        start_rollout(&mut tx, shop_id, to_u64(version), candidate, created_by, created_at_ms)
+                            .await?;
+                    upsert_rollout(
+                        &mut tx,
+                        shop_id,
+                        active_version,
+                        Some(Candidate {
+                            version,
+                            rollout,
+                            rollout_id: &rollout_id,
+                        }),
+                        created_at_ms,
+                    )
+                    .await?;
                 }
-            };
-            upsert_rollout(
-                &mut tx,
-                shop_id,
-                active,
-                candidate,
-                mode,
-                percent,
-                created_at_ms,
-            )
-            .await?;
+            }
             tx.commit().await?;
             Ok::<_, LedgerError>(PolicyVersion {
                 version: to_u64(version),
@@ -279,6 +315,7 @@ impl Ledger {
         &self,
         shop_id: &str,
         to: u64,
+        by: &str,
         at_ms: i64,
     ) -> Result<Option<PolicyVersion>, LedgerError> {
         let version = match to {
@@ -291,7 +328,15 @@ impl Ledger {
         let mut writer = self.write_connection().await?;
         let written = async {
             let mut tx = writer.connection().begin().await?;
-            upsert_rollout(&mut tx, shop_id, to_i64(to), None, None, None, at_ms).await?;
+            end_running_rollout(
+                &mut tx,
+                shop_id,
+                "rolled_back",
+                &serde_json::json!({"by": by, "to_version": to}),
+                at_ms,
+            )
+            .await?;
+            upsert_rollout(&mut tx, shop_id, to_i64(to), None, at_ms).await?;
             tx.commit().await?;
             Ok::<_, LedgerError>(Some(version))
         }
@@ -305,27 +350,48 @@ impl Ledger {
     pub async fn promote(
         &self,
         shop_id: &str,
+        by: &str,
         at_ms: i64,
     ) -> Result<Option<PolicyVersion>, LedgerError> {
-        // One statement reads and changes the rollout, so the candidate promoted is the
-        // one stored at that moment, whatever another host did just before.
-        let statement = sqlx::query(
-            "UPDATE shop_rollouts SET active_version = candidate_version,
-                 candidate_version = NULL, candidate_mode = NULL, canary_basis_points = NULL,
-                 updated_at_ms = $2
-             WHERE shop_id = $1 AND candidate_version IS NOT NULL
-             RETURNING active_version",
-        )
-        .bind(shop_id)
-        .bind(at_ms);
         let mut writer = self.write_connection().await?;
-        let promoted = statement.fetch_optional(writer.connection()).await;
-        let promoted = writer.done(promoted.map_err(LedgerError::from))?;
-        let Some(row) = promoted else {
+        let promoted = async {
+            let mut tx = writer.connection().begin().await?;
+            // The rollout that ends is named before the shop's row forgets it.
+            end_running_rollout(
+                &mut tx,
+                shop_id,
+                "promoted",
+                &serde_json::json!({"by": by}),
+                at_ms,
+            )
+            .await?;
+            // One statement reads and changes the rollout, so the candidate promoted is
+            // the one stored at that moment, whatever another host did just before.
+            let rows = sqlx::query(
+                "UPDATE shop_rollouts SET active_version = candidate_version,
+                     candidate_version = NULL, candidate_mode = NULL,
+                     canary_basis_points = NULL, rollout_id = NULL, plan_json = NULL,
+                     step = NULL, updated_at_ms = $2
+                 WHERE shop_id = $1 AND candidate_version IS NOT NULL
+                 RETURNING active_version",
+            )
+            .bind(shop_id)
+            .bind(at_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(row) = rows.first() else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let version: i64 = row.try_get("active_version")?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(Some(to_u64(version)))
+        }
+        .await;
+        let Some(version) = writer.done(promoted)? else {
             return Ok(None);
         };
         self.config_changed().await?;
-        let version = to_u64(row.try_get("active_version")?);
         match self.policy_version(shop_id, version).await? {
             Some(version) => Ok(Some(version)),
             None => Err(LedgerError::Corrupt(format!(
@@ -335,30 +401,72 @@ impl Ledger {
     }
 }
 
+/// A candidate as `shop_rollouts` stores it.
+struct Candidate<'a> {
+    version: i64,
+    rollout: &'a Rollout,
+    rollout_id: &'a str,
+}
+
+/// A progressive rollout from its `shop_rollouts` row.
+fn progressive(row: &AnyRow) -> Result<Rollout, LedgerError> {
+    let plan: Option<String> = row.try_get("plan_json")?;
+    let plan = plan
+        .as_deref()
+        .map(serde_json::from_str::<ProgressivePlan>)
+        .transpose()
+        .map_err(|error| LedgerError::Corrupt(format!("a progressive rollout's plan: {error}")))?
+        .ok_or_else(|| LedgerError::Corrupt("a progressive rollout without a plan".into()))?;
+    let step = row.try_get::<Option<i64>, _>("step")?.unwrap_or(0);
+    Ok(Rollout::Progressive {
+        plan,
+        step: usize::try_from(step).unwrap_or(0),
+    })
+}
+
+/// Sets the shop's active version and its candidate (none: no candidate).
 async fn upsert_rollout(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     shop_id: &str,
     active: i64,
-    candidate: Option<i64>,
-    mode: Option<&str>,
-    percent: Option<i64>,
+    candidate: Option<Candidate<'_>>,
     at_ms: i64,
 ) -> Result<(), LedgerError> {
+    let (plan, step) = match candidate.as_ref().map(|candidate| candidate.rollout) {
+        Some(Rollout::Progressive { plan, step }) => (
+            Some(serde_json::to_string(plan).map_err(|error| {
+                LedgerError::Corrupt(format!("a progressive rollout's plan: {error}"))
+            })?),
+            Some(i64::try_from(*step).unwrap_or(0)),
+        ),
+        _ => (None, None),
+    };
     sqlx::query(
         "INSERT INTO shop_rollouts (shop_id, active_version, candidate_version, candidate_mode,
-             canary_basis_points, updated_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6)
+             canary_basis_points, rollout_id, plan_json, step, updated_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (shop_id) DO UPDATE SET active_version = excluded.active_version,
              candidate_version = excluded.candidate_version,
              candidate_mode = excluded.candidate_mode,
              canary_basis_points = excluded.canary_basis_points,
+             rollout_id = excluded.rollout_id,
+             plan_json = excluded.plan_json,
+             step = excluded.step,
              updated_at_ms = excluded.updated_at_ms",
     )
     .bind(shop_id)
     .bind(active)
-    .bind(candidate)
-    .bind(mode)
-    .bind(percent)
+    .bind(candidate.as_ref().map(|candidate| candidate.version))
+    .bind(candidate.as_ref().map(|candidate| candidate.rollout.mode()))
+    .bind(
+        candidate
+            .as_ref()
+            .and_then(|candidate| candidate.rollout.basis_points())
+            .map(i64::from),
+    )
+    .bind(candidate.as_ref().map(|candidate| candidate.rollout_id))
+    .bind(plan)
+    .bind(step)
     .bind(at_ms)
     .execute(&mut **tx)
     .await?;

@@ -107,7 +107,7 @@ impl Service {
                 shop_id,
                 VersionModule::stored(active.module_digest.as_ref()),
                 &text,
-                Rollout::Active,
+                &Rollout::Active,
                 by,
                 now_ms(),
             )
@@ -188,19 +188,17 @@ impl Service {
                 shop_id,
                 VersionModule::Uploaded(&module),
                 &text,
-                rollout,
+                &rollout,
                 by,
                 now_ms(),
             )
             .await?;
-        let (mode, percent) = rollout_label(rollout);
-        self.audit(
-            by,
-            "policy.set",
-            shop_id,
-            serde_json::json!({"version": version.version, "module": module, "mode": mode, "canary_percent": percent}),
-        )
-        .await;
+        let (mode, percent) = rollout_label(&rollout);
+        let mut detail = serde_json::json!({"version": version.version, "module": module, "mode": mode, "canary_percent": percent});
+        if let Rollout::Progressive { plan, .. } = &rollout {
+            detail["plan"] = serde_json::to_value(plan).unwrap_or_default();
+        }
+        self.audit(by, "policy.set", shop_id, detail).await;
         Ok(version)
     }
 
@@ -238,7 +236,7 @@ impl Service {
     ) -> Result<PolicyVersion, ServiceError> {
         let version = self
             .ledger
-            .rollback(shop_id, to, now_ms())
+            .rollback(shop_id, to, by, now_ms())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {to} of shop `{shop_id}`")))?;
         self.audit(
@@ -255,7 +253,7 @@ impl Service {
     pub async fn promote(&self, shop_id: &str, by: &str) -> Result<PolicyVersion, ServiceError> {
         let version = self
             .ledger
-            .promote(shop_id, now_ms())
+            .promote(shop_id, by, now_ms())
             .await?
             .ok_or_else(|| {
                 ServiceError::NotFound(format!("a candidate version of shop `{shop_id}`"))

@@ -29,7 +29,10 @@ use crate::contract::FieldError;
 use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::job_threads::JobThreads;
-use crate::ledger::{BacktestRecord, BacktestStatus, DecisionCursor, StoredDecision};
+use crate::ledger::{
+    BacktestRecord, BacktestStatus, DecisionCursor, DecisionScope, PLATFORM_BACKTEST,
+    StoredDecision,
+};
 
 /// Decisions re-decided per page (one job on the worker).
 const PAGE: u32 = 500;
@@ -77,7 +80,11 @@ impl BacktestWorker {
 pub(super) enum Input {
     /// Its module failed when it was decided: not re-decided.
     ModuleFailed,
-    Recorded(Box<Recorded>),
+    Recorded {
+        recorded: Box<Recorded>,
+        /// Whether the candidate's settings replace the recorded ones.
+        takes_settings: bool,
+    },
 }
 
 impl Service {
@@ -121,7 +128,12 @@ impl Service {
         if range.0 >= range.1 {
             return Err(FieldError::new("to", "`to` must be later than `from`").into());
         }
-        let total = self.ledger.count_shop_decisions(shop_id, range).await?;
+        let scope = if shop_id == PLATFORM_BACKTEST {
+            DecisionScope::PlatformDefault
+        } else {
+            DecisionScope::Shop(shop_id)
+        };
+        let total = self.ledger.count_scope_decisions(scope, range).await?;
         let record = BacktestRecord {
             backtest_id: format!("b-{}", ulid::Ulid::new()),
             shop_id: shop_id.to_owned(),
@@ -244,13 +256,13 @@ impl Service {
     ) -> Result<Option<(Vec<Input>, DecisionCursor, u64)>, ServiceError> {
         let page = self
             .ledger
-            .shop_decisions(&record.shop_id, (record.from_ms, record.to_ms), after, PAGE)
+            .scope_decisions(record.scope(), (record.from_ms, record.to_ms), after, PAGE)
             .await?;
         let Some(last) = page.last() else {
             return Ok(None);
         };
         let cursor = DecisionCursor::from(last);
-        let inputs = self.page_inputs(&page).await?;
+        let inputs = self.page_inputs(&page, record.scope()).await?;
         Ok(Some((
             inputs,
             cursor,
@@ -260,7 +272,11 @@ impl Service {
 
     /// Reads back a page of decisions, with their modules loaded (the registry keeps
     /// them loaded, so each is loaded once).
-    async fn page_inputs(&self, page: &[StoredDecision]) -> Result<Vec<Input>, ServiceError> {
+    async fn page_inputs(
+        &self,
+        page: &[StoredDecision],
+        scope: DecisionScope<'_>,
+    ) -> Result<Vec<Input>, ServiceError> {
         let mut inputs = Vec::with_capacity(page.len());
         for stored in page {
             if stored.failure.is_some() {
@@ -268,7 +284,16 @@ impl Service {
                 continue;
             }
             let recorded = Recorded::read(stored, self).await?;
-            inputs.push(Input::Recorded(Box::new(recorded)));
+            // The platform's candidate settings stand in for the platform's settings
+            // only: a shop with settings of its own keeps them under a new module.
+            let takes_settings = match scope {
+                DecisionScope::Shop(_) => true,
+                DecisionScope::PlatformDefault => stored.settings_version == 0,
+            };
+            inputs.push(Input::Recorded {
+                recorded: Box::new(recorded),
+                takes_settings,
+            });
         }
         Ok(inputs)
     }
@@ -292,14 +317,18 @@ fn redecide_page(
         .iter()
         .map(|input| match input {
             Input::ModuleFailed => None,
-            Input::Recorded(recorded) => {
+            Input::Recorded {
+                recorded,
+                takes_settings,
+            } => {
                 let before = if recorded.guardrails == today {
                     recorded.response.clone()
                 } else {
                     recorded.decide_with(&recorded.compensation, None, today)
                 };
                 let module = module.as_ref().unwrap_or(&recorded.compensation);
-                let after = recorded.decide_with(module, settings.as_deref(), today);
+                let settings = settings.as_deref().filter(|_| *takes_settings);
+                let after = recorded.decide_with(module, settings, today);
                 Some((before, after))
             }
         })

@@ -7,7 +7,8 @@
 //! - [`settings`]: the one path by which settings are checked, for both worlds;
 //! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves;
 //! - [`replay`]: a recorded decision decided again with what it was decided with;
-//! - [`backtest`], [`backtest_report`]: a candidate re-deciding a shop's past decisions.
+//! - [`backtest`], [`backtest_report`]: a candidate re-deciding a shop's past decisions;
+//! - [`progressive`]: a progressive rollout judged, step by step, as decisions arrive.
 
 mod admin;
 mod backtest;
@@ -16,6 +17,7 @@ mod error;
 mod feedback;
 mod idempotency;
 mod pipeline;
+mod progressive;
 mod replay;
 mod rollout;
 mod settings;
@@ -25,6 +27,7 @@ pub use backtest_report::{BacktestReport, BeforeAfter, Change, MoneyReport, Mone
 pub use error::ServiceError;
 pub use feedback::{FeedbackInput, MAX_NOTE_CHARS, Verdict};
 pub use idempotency::Reply;
+pub use progressive::{ROLLOUT_ACTOR, RolloutFigures};
 pub use replay::{DifferingDecision, Replay, ReplayAudit};
 pub use rollout::{in_canary, rollout_label};
 

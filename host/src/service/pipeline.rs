@@ -16,7 +16,9 @@ use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 use crate::ledger::{
     BeforeDecision, ConfigEpoch, DecisionRecord, FailurePolicy, PolicyVersion, Recorded, Rollout,
+    RolloutTag, ShadowRecord,
 };
+use crate::progressive::{ProgressivePlan, Side};
 
 use super::idempotency::{Reply, key_for, replay, request_hash};
 use super::rollout::in_canary;
@@ -50,6 +52,22 @@ struct Resolved {
     guardrails: Guardrails,
     /// Set when the shop falls back to the platform's default on a module failure.
     fallback: Option<FallbackPolicy>,
+    /// Where the serving version's decision is counted, in a tracked rollout.
+    serving_tag: Option<RolloutTag>,
+    /// Where the shadow's decision is counted.
+    shadow_tag: Option<RolloutTag>,
+    /// The progressive rollout to judge once a candidate decision is recorded.
+    progress: Option<Progress>,
+}
+
+/// A progressive rollout at the step a candidate decision was made in.
+#[derive(Debug, Clone)]
+pub(super) struct Progress {
+    pub(super) shop_id: String,
+    pub(super) rollout_id: String,
+    pub(super) step: usize,
+    pub(super) plan: ProgressivePlan,
+    pub(super) candidate_version: u64,
 }
 
 impl Resolved {
@@ -186,10 +204,14 @@ impl Service {
                     .map(|failure| failure.detail.as_str()),
                 latency_us,
                 decided_at_ms: now_ms(),
+                rollout: resolved.serving_tag.as_ref(),
             })
             .await?;
         match recorded {
             Recorded::New => {
+                if let Some(progress) = &resolved.progress {
+                    self.judge_rollout(progress).await;
+                }
                 if resolved.shadow.is_some() {
                     self.run_shadow(resolved, claim, screened).await;
                 }
@@ -244,13 +266,45 @@ impl Service {
         };
 
         let active = load(rollout.active).await?;
+        let tag = |step: usize, side: Side| {
+            rollout.rollout_id.as_ref().map(|rollout_id| RolloutTag {
+                rollout_id: rollout_id.clone(),
+                step: u64::try_from(step).unwrap_or(u64::MAX),
+                side,
+            })
+        };
+        let (mut serving_tag, mut shadow_tag, mut progress) = (None, None, None);
         let (serving, mode, shadow) = match rollout.candidate {
             Some((candidate, Rollout::Canary { basis_points }))
                 if in_canary(&request.claim_id, basis_points) =>
             {
+                serving_tag = tag(0, Side::Candidate);
                 (load(candidate).await?, PolicyMode::Canary, None)
             }
+            Some((candidate, Rollout::Progressive { plan, step }))
+                if in_canary(&request.claim_id, plan.basis_points(step)) =>
+            {
+                serving_tag = tag(step, Side::Candidate);
+                progress = rollout.rollout_id.clone().map(|rollout_id| Progress {
+                    shop_id: request.shop_id.clone(),
+                    rollout_id,
+                    step,
+                    plan,
+                    candidate_version: candidate.version,
+                });
+                (load(candidate).await?, PolicyMode::Canary, None)
+            }
+            Some((_, Rollout::Canary { .. })) => {
+                serving_tag = tag(0, Side::Active);
+                (active, PolicyMode::Active, None)
+            }
+            Some((_, Rollout::Progressive { step, .. })) => {
+                serving_tag = tag(step, Side::Active);
+                (active, PolicyMode::Active, None)
+            }
             Some((candidate, Rollout::Shadow)) => {
+                serving_tag = tag(0, Side::Active);
+                shadow_tag = tag(0, Side::Candidate);
                 (active, PolicyMode::Active, Some(load(candidate).await?))
             }
             _ => (active, PolicyMode::Active, None),
@@ -274,6 +328,9 @@ impl Service {
             shadow,
             guardrails,
             fallback,
+            serving_tag,
+            shadow_tag,
+            progress,
         })
     }
 
@@ -310,6 +367,7 @@ impl Service {
         };
         let digest = shadow.module.digest().clone();
         let settings_version = shadow.version.version;
+        let shadow_tag = resolved.shadow_tag.clone();
         let run = {
             let input = Arc::clone(&claim);
             self.run_guarded(&claim.request.shop_id, &digest, move |suspended| {
@@ -324,14 +382,15 @@ impl Service {
             Ok((decided, ())) => {
                 let response = serde_json::to_string(&decided.response).unwrap_or_default();
                 self.ledger
-                    .record_shadow(
-                        &claim.decision_id,
-                        &digest,
+                    .record_shadow(ShadowRecord {
+                        decision_id: &claim.decision_id,
+                        module_digest: &digest,
                         settings_version,
-                        &crate::ledger::label(&decided.response.outcome),
-                        decided.response.failure.as_deref(),
-                        &response,
-                    )
+                        response: &decided.response,
+                        response_json: &response,
+                        currency: &claim.request.order.currency,
+                        rollout: shadow_tag.as_ref(),
+                    })
                     .await
             }
             Err(error) => {

@@ -14,13 +14,12 @@ pub fn in_canary(claim_id: &str, basis_points: u32) -> bool {
     u64::from_be_bytes(first) % 10_000 < u64::from(basis_points)
 }
 
-/// The JSON name of a rollout and its canary share in percent.
-pub fn rollout_label(rollout: Rollout) -> (&'static str, Option<f64>) {
-    match rollout {
-        Rollout::Active => ("active", None),
-        Rollout::Shadow => ("shadow", None),
-        Rollout::Canary { basis_points } => ("canary", Some(f64::from(basis_points) / 100.0)),
-    }
+/// The JSON name of a rollout and the share of claims its candidate serves, in percent.
+pub fn rollout_label(rollout: &Rollout) -> (&'static str, Option<f64>) {
+    let percent = rollout
+        .basis_points()
+        .map(|basis_points| f64::from(basis_points) / 100.0);
+    (rollout.mode(), percent)
 }
 
 #[cfg(test)]
@@ -42,13 +41,19 @@ mod tests {
 
     #[test]
     fn rollouts_are_named_as_the_api_shows_them() {
-        assert_eq!(rollout_label(Rollout::Active), ("active", None));
-        assert_eq!(rollout_label(Rollout::Shadow), ("shadow", None));
+        assert_eq!(rollout_label(&Rollout::Active), ("active", None));
+        assert_eq!(rollout_label(&Rollout::Shadow), ("shadow", None));
         assert_eq!(
-            rollout_label(Rollout::Canary {
+            rollout_label(&Rollout::Canary {
                 basis_points: 1_250
             }),
             ("canary", Some(12.5))
+        );
+        let plan = crate::progressive::ProgressivePlan::new(None, None, None)
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            rollout_label(&Rollout::Progressive { plan, step: 1 }),
+            ("progressive", Some(25.0))
         );
     }
 }

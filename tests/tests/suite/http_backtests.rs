@@ -1,6 +1,7 @@
 //! Backtests over HTTP: a settings change re-deciding a shop's recorded claims, with
 //! the changed count, outcomes and money worked out by hand from the rulebook; a replay
-//! audit that changes nothing; settings refused at the key; sellers kept to their shop.
+//! audit that changes nothing; settings refused at the key; sellers kept to their shop;
+//! the platform's default policy backtested over every shop that runs it.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,17 @@ const SHOP: &str = "bt-shop";
 
 /// Starts a backtest of `SHOP` and waits for its report.
 async fn backtest(app: &TestApp, token: &str, body: &Value) -> anyhow::Result<Value> {
-    let started = app
-        .post_json(&format!("/v1/shops/{SHOP}/backtests"), Some(token), body)
-        .await?;
+    backtest_at(app, &format!("/v1/shops/{SHOP}/backtests"), token, body).await
+}
+
+/// Starts a backtest by posting `body` to `path` and waits for its report.
+async fn backtest_at(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let started = app.post_json(path, Some(token), body).await?;
     assert_eq!(
         started.status,
         StatusCode::ACCEPTED,
@@ -267,5 +276,70 @@ async fn a_backtest_running_when_the_server_stops_is_failed_with_that_reason_at_
     assert_eq!(shown["error"], json!(arbiter::ledger::INTERRUPTED));
     assert_eq!(shown["progress"], json!({"done": 200, "total": 1_000}));
     assert_eq!(shown["report"], Value::Null);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_platform_default_is_backtested_over_every_shop_that_runs_it() -> anyhow::Result<()> {
+    let app = TestApp::new().await?;
+    let marketplace = app.marketplace_token().await?;
+    let refund = |claim_id: &str, shop_id: &str| {
+        let claim = sample_claim(claim_id, shop_id, &format!("u-{claim_id}"));
+        let claim = with(claim, "items.0.unit_price", json!(120_000));
+        with(claim, "desired_outcome", json!("refund"))
+    };
+    // On the platform's defaults; on the platform's module with settings of its own
+    // (refund_max 3,000 RUB); on a module of its own.
+    app.put_settings("pf-own", &json!({"refund_max": 300_000}))
+        .await?;
+    let florist = app
+        .upload_module(&arbiter_tests::modules::florist())
+        .await?;
+    app.put_policy("pf-florist", &json!({"module": florist, "settings": {}}))
+        .await?;
+    for (claim_id, shop_id) in [
+        ("pf-1", "pf-default"),
+        ("pf-2", "pf-own"),
+        ("pf-3", "pf-florist"),
+    ] {
+        let reply = app.decide(&marketplace, &refund(claim_id, shop_id)).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    }
+
+    // refund_max 1,000 RUB for the platform: the shop on its defaults now escalates its
+    // 1,200 RUB refund; the shop with its own refund_max keeps it; the florist shop is
+    // not the platform's to backtest.
+    let shown = backtest_at(
+        &app,
+        "/v1/platform/backtests",
+        OPERATOR_TOKEN,
+        &json!({"settings": {"refund_max": 100_000}}),
+    )
+    .await?;
+    assert_eq!(shown["scope"], "platform");
+    assert_eq!(shown["progress"], json!({"done": 2, "total": 2}));
+    let report = &shown["report"];
+    assert_eq!(report["decisions"], 2);
+    assert_eq!(report["changed"], 1);
+    assert_eq!(report["changes"][0]["claim_id"], "pf-1");
+    assert_eq!(report["outcomes"]["after"]["escalate"], 1);
+    assert_eq!(report["money"]["delta"]["RUB"], -120_000);
+
+    // Operators only: a seller is refused, and does not see it.
+    let seller = app.seller_token("pf-default").await?;
+    let reply = app
+        .post_json("/v1/platform/backtests", Some(&seller), &json!({}))
+        .await?;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
+    let id = shown["backtest_id"].as_str().unwrap_or_default();
+    let reply = app
+        .get(&format!("/v1/backtests/{id}"), Some(&seller))
+        .await?;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let listed = app
+        .get("/v1/platform/backtests", Some(OPERATOR_TOKEN))
+        .await?
+        .json()?;
+    assert_eq!(listed["backtests"][0]["backtest_id"], json!(id));
     Ok(())
 }

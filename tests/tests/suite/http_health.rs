@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 22] = [
+const ROUTES: [(&str, &[&str]); 24] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/decisions/{decision_id}/feedback", &["post"]),
@@ -26,6 +26,8 @@ const ROUTES: [(&str, &[&str]); 22] = [
     ("/v1/platform/policies/{name}", &["get", "put"]),
     ("/v1/shops/{shop_id}/backtests", &["get", "post"]),
     ("/v1/backtests/{backtest_id}", &["get"]),
+    ("/v1/platform/backtests", &["get", "post"]),
+    ("/v1/shops/{shop_id}/rollouts", &["get"]),
     ("/v1/audit", &["get"]),
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),

@@ -24,6 +24,7 @@ mod http_hostile;
 mod http_idempotency;
 mod http_input;
 mod http_modules;
+mod http_progressive;
 mod http_rollouts;
 mod http_scenarios;
 mod http_settings;

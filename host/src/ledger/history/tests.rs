@@ -168,6 +168,7 @@ async fn record(ledger: &Ledger, n: usize, decided: &Decided<'_>) {
             failure_detail: None,
             latency_us: 1,
             decided_at_ms: decided.now_ms,
+            rollout: None,
         })
         .await
         .unwrap();
