@@ -18,6 +18,49 @@ pub struct JobThreads<S> {
 #[error("the {0} threads have stopped")]
 pub struct Stopped(pub &'static str);
 
+/// How the threads are scheduled beside the rest of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    /// Like every other thread.
+    Normal,
+    /// Only on a core nothing else wants (Linux's `SCHED_IDLE`): background work that
+    /// takes the idle cores and steps aside the moment a request needs one. Where the
+    /// system refuses, the threads run as [`Scheduling::Normal`], and say so in the log.
+    WhenIdle,
+}
+
+impl Scheduling {
+    fn apply(self, name: &str) {
+        if self == Self::Normal {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use thread_priority::unix::{
+                NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+                thread_native_id,
+            };
+            let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+            if let Err(error) = set_thread_priority_and_policy(
+                thread_native_id(),
+                thread_priority::ThreadPriority::Min,
+                idle,
+            ) {
+                tracing::warn!(
+                    thread = name,
+                    ?error,
+                    "could not run the thread only when idle"
+                );
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        tracing::warn!(
+            thread = name,
+            "running only when idle is not supported here"
+        );
+    }
+}
+
 impl<S: Send + 'static> JobThreads<S> {
     /// Starts a thread for each of `states`, named `{name}-{n}`; jobs that may wait for
     /// a thread before senders wait too: `queue` (none: no bound).
@@ -25,6 +68,16 @@ impl<S: Send + 'static> JobThreads<S> {
         name: &'static str,
         states: Vec<S>,
         queue: Option<usize>,
+    ) -> std::io::Result<Self> {
+        Self::start_scheduled(name, states, queue, Scheduling::Normal)
+    }
+
+    /// Like [`Self::start`], the threads scheduled as `scheduling` says.
+    pub fn start_scheduled(
+        name: &'static str,
+        states: Vec<S>,
+        queue: Option<usize>,
+        scheduling: Scheduling,
     ) -> std::io::Result<Self> {
         let (jobs, waiting) = match queue {
             Some(bound) => flume::bounded::<Job<S>>(bound),
@@ -35,6 +88,7 @@ impl<S: Send + 'static> JobThreads<S> {
             std::thread::Builder::new()
                 .name(format!("{name}-{number}"))
                 .spawn(move || {
+                    scheduling.apply(name);
                     while let Ok(job) = waiting.recv() {
                         job(&mut state);
                     }

@@ -312,7 +312,12 @@ fn rollout_text(body: &Value) -> String {
         );
         let ending = &last["ending"];
         if let Some(guard) = ending["guard"].as_str() {
-            let _ = write!(text, " at step {} by {guard}", ending["step"]);
+            let _ = write!(
+                text,
+                " at step {} ({}% of claims) by {guard}",
+                ending["step"].as_u64().unwrap_or(0) + 1,
+                ending["percent"]
+            );
             for breach in ending["breaches"].as_array().into_iter().flatten() {
                 let _ = write!(text, "\n    {}", str_of(&breach["explanation"]));
             }
@@ -354,7 +359,7 @@ fn rollout_figures_text(text: &mut String, rollout: &Value) {
         let _ = write!(
             text,
             "\n  {label:<28}{:>12}{:>12}{:>14}{:>14}",
-            side["decisions"],
+            side["decisions"].to_string(),
             rate(&side["escalation_rate"]),
             rate(&side["failure_rate"]),
             rate(&side["override_rate"])

@@ -9,9 +9,11 @@
 //! decided again under today's. With neither module nor settings given, "after" is the
 //! recorded module and settings again: a replay audit, whose `changed` must be 0.
 //!
-//! A backtest runs in the background, a page of decisions at a time, on one thread of
-//! its own per host ([`BacktestWorker`]; backtests queue for it): whatever backtests
-//! run, live decisions keep every other core. Progress is written to the ledger after
+//! A backtest runs in the background, a page of decisions at a time, split over the
+//! host's backtest threads ([`BacktestWorker`], one per core; backtests queue for
+//! them). Those threads run only on a core nothing else wants (Linux's `SCHED_IDLE`):
+//! a backtest takes the idle cores and steps aside the moment a live decision needs
+//! one. Progress is written to the ledger after
 //! each page; a backtest running when the server stops is marked failed at the next
 //! start (it does not resume).
 
@@ -25,10 +27,11 @@ use super::replay::Recorded;
 use super::settings::{settings_text, validate_settings};
 use super::{Service, ServiceError};
 use crate::clock::now_ms;
+use crate::contract::DecisionResponse;
 use crate::contract::FieldError;
 use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
-use crate::job_threads::JobThreads;
+use crate::job_threads::{JobThreads, Scheduling};
 use crate::ledger::{
     BacktestRecord, BacktestStatus, DecisionCursor, DecisionScope, PLATFORM_BACKTEST,
     StoredDecision,
@@ -51,30 +54,64 @@ pub struct BacktestSpec {
     pub to_ms: Option<i64>,
 }
 
-/// The one thread per host on which backtests run guest code. Cheap to clone.
+/// The threads per host on which backtests run guest code, one per core, scheduled
+/// only when a core is idle. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BacktestWorker {
-    thread: JobThreads<()>,
+    threads: JobThreads<()>,
+    count: usize,
 }
 
 impl BacktestWorker {
     pub(super) fn start() -> Result<Self, ServiceError> {
-        let thread = JobThreads::start("backtest", vec![()], None)
-            .map_err(|error| ServiceError::Worker("starting the backtest thread", Some(error)))?;
-        Ok(Self { thread })
+        let count = std::thread::available_parallelism().map_or(1, usize::from);
+        let threads =
+            JobThreads::start_scheduled("backtest", vec![(); count], None, Scheduling::WhenIdle)
+                .map_err(|error| {
+                    ServiceError::Worker("starting the backtest threads", Some(error))
+                })?;
+        Ok(Self { threads, count })
     }
 
-    /// Runs `job` on the backtest thread and answers what it returned.
-    async fn run<T: Send + 'static>(
+    /// Re-decides `inputs` split over the threads; the answers in the inputs' order.
+    async fn redecide(
         &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ServiceError> {
-        self.thread
-            .run("backtest", move |()| job())
-            .await
-            .map_err(|_| ServiceError::Worker("the backtest thread has stopped", None))
+        inputs: Vec<Input>,
+        today: Guardrails,
+        candidate: &Arc<Candidate>,
+    ) -> Result<Vec<Option<(DecisionResponse, DecisionResponse)>>, ServiceError> {
+        let share = inputs.len().div_ceil(self.count).max(1);
+        let mut inputs = inputs.into_iter();
+        let mut running = Vec::with_capacity(self.count);
+        loop {
+            let part: Vec<Input> = inputs.by_ref().take(share).collect();
+            if part.is_empty() {
+                break;
+            }
+            let (threads, candidate) = (self.threads.clone(), Arc::clone(candidate));
+            running.push(tokio::spawn(async move {
+                threads
+                    .run("backtest", move |()| {
+                        redecide_page(&part, today, &candidate)
+                    })
+                    .await
+            }));
+        }
+        let mut decided = Vec::new();
+        for part in running {
+            let part = part
+                .await
+                .map_err(|error| ServiceError::Blocking("backtesting", error))?
+                .map_err(|_| ServiceError::Worker("the backtest threads have stopped", None))?;
+            decided.extend(part);
+        }
+        Ok(decided)
     }
 }
+
+/// The candidate a backtest tries: a module (none: each decision's recorded one) and
+/// settings (none: each decision's recorded ones).
+type Candidate = (Option<CompensationModule>, Option<String>);
 
 /// One page's decision, ready for the worker.
 pub(super) enum Input {
@@ -223,10 +260,7 @@ impl Service {
         // While the worker re-decides one page, the next is read and parsed here.
         let mut next = self.backtest_page(record, None).await?;
         while let Some((inputs, cursor, read)) = next {
-            let candidate = Arc::clone(&candidate);
-            let decide = self
-                .backtest_worker
-                .run(move || redecide_page(&inputs, today, &candidate));
+            let decide = self.backtest_worker.redecide(inputs, today, &candidate);
             let (decided, following) =
                 tokio::join!(decide, self.backtest_page(record, Some(&cursor)));
             for pair in decided? {
@@ -305,13 +339,8 @@ impl Service {
 fn redecide_page(
     inputs: &[Input],
     today: Guardrails,
-    candidate: &(Option<CompensationModule>, Option<String>),
-) -> Vec<
-    Option<(
-        crate::contract::DecisionResponse,
-        crate::contract::DecisionResponse,
-    )>,
-> {
+    candidate: &Candidate,
+) -> Vec<Option<(DecisionResponse, DecisionResponse)>> {
     let (module, settings) = candidate;
     inputs
         .iter()
