@@ -13,6 +13,16 @@ pub struct DecisionCursor {
     pub decision_id: String,
 }
 
+impl DecisionCursor {
+    /// The time and id a page starts after: before every decision when none.
+    fn bounds(after: Option<&Self>) -> (i64, &str) {
+        match after {
+            Some(cursor) => (cursor.decided_at_ms, cursor.decision_id.as_str()),
+            None => (i64::MIN, ""),
+        }
+    }
+}
+
 impl From<&StoredDecision> for DecisionCursor {
     fn from(decision: &StoredDecision) -> Self {
         Self {
@@ -93,10 +103,7 @@ impl Ledger {
         after: Option<&DecisionCursor>,
         limit: u32,
     ) -> Result<Vec<StoredDecision>, LedgerError> {
-        let (after_ms, after_id) = match after {
-            Some(cursor) => (cursor.decided_at_ms, cursor.decision_id.as_str()),
-            None => (i64::MIN, ""),
-        };
+        let (after_ms, after_id) = DecisionCursor::bounds(after);
         let rows = sqlx::query(concat!(
             "SELECT ",
             stored_decision_columns!(),
@@ -127,10 +134,7 @@ impl Ledger {
         after: Option<&DecisionCursor>,
         limit: u32,
     ) -> Result<Vec<StoredDecision>, LedgerError> {
-        let (after_ms, after_id) = match after {
-            Some(cursor) => (cursor.decided_at_ms, cursor.decision_id.as_str()),
-            None => (i64::MIN, ""),
-        };
+        let (after_ms, after_id) = DecisionCursor::bounds(after);
         let rows = sqlx::query(concat!(
             "SELECT ",
             stored_decision_columns!(),
