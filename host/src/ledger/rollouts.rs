@@ -10,7 +10,6 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::statements::{Param, Statements, StoreError};
-use super::versions::Rollout;
 use super::{Ledger, LedgerError, to_i64, to_u64};
 use crate::progressive::{CurrencyFigures, Figures, ProgressivePlan, Side};
 
@@ -73,8 +72,28 @@ macro_rules! rollout_columns {
     };
 }
 
+/// The `shop_rollouts` assignments that leave a shop without a candidate, for `concat!`
+/// into a static statement.
+macro_rules! no_candidate {
+    () => {
+        "candidate_version = NULL, candidate_mode = NULL, canary_basis_points = NULL,
+         rollout_id = NULL, plan_json = NULL, step = NULL"
+    };
+}
+pub(super) use no_candidate;
+
 fn corrupt(what: &str, error: impl std::fmt::Display) -> LedgerError {
     LedgerError::Corrupt(format!("{what}: {error}"))
+}
+
+/// A progressive plan as stored (`plan_json`).
+pub(super) fn plan_to_json(plan: &ProgressivePlan) -> Result<String, LedgerError> {
+    serde_json::to_string(plan).map_err(|error| corrupt("a rollout's plan", error))
+}
+
+/// A progressive plan read back from `plan_json`.
+pub(super) fn plan_from_json(text: &str) -> Result<ProgressivePlan, LedgerError> {
+    serde_json::from_str(text).map_err(|error| corrupt("a rollout's plan", error))
 }
 
 fn rollout_from_row(row: &AnyRow) -> Result<RolloutRecord, LedgerError> {
@@ -85,11 +104,7 @@ fn rollout_from_row(row: &AnyRow) -> Result<RolloutRecord, LedgerError> {
         shop_id: row.try_get("shop_id")?,
         candidate_version: to_u64(row.try_get("candidate_version")?),
         mode: row.try_get("mode")?,
-        plan: plan
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|error| corrupt("a rollout's plan", error))?,
+        plan: plan.as_deref().map(plan_from_json).transpose()?,
         step: to_u64(row.try_get("step")?),
         step_started_at_ms: row.try_get("step_started_at_ms")?,
         status: row.try_get("status")?,
@@ -104,22 +119,17 @@ fn rollout_from_row(row: &AnyRow) -> Result<RolloutRecord, LedgerError> {
     })
 }
 
-/// Starts tracking a candidate rolled out as `rollout`; its new id.
+/// Starts tracking a candidate rolled out in `mode` (a progressive one with its plan,
+/// as stored); its new id.
 pub(super) async fn start_rollout(
     tx: &mut sqlx::AnyConnection,
     shop_id: &str,
     candidate_version: u64,
-    rollout: &Rollout,
+    (mode, plan_json): (&str, Option<&str>),
     by: &str,
     at_ms: i64,
 ) -> Result<String, LedgerError> {
     let rollout_id = format!("r-{}", ulid::Ulid::new());
-    let plan = match rollout {
-        Rollout::Progressive { plan, .. } => {
-            Some(serde_json::to_string(plan).map_err(|error| corrupt("a rollout's plan", error))?)
-        }
-        _ => None,
-    };
     sqlx::query(concat!(
         "INSERT INTO rollouts (",
         rollout_columns!(),
@@ -128,8 +138,8 @@ pub(super) async fn start_rollout(
     .bind(&rollout_id)
     .bind(shop_id)
     .bind(to_i64(candidate_version))
-    .bind(rollout.mode())
-    .bind(plan)
+    .bind(mode)
+    .bind(plan_json)
     .bind(at_ms)
     .bind(by)
     .execute(&mut *tx)
@@ -313,18 +323,22 @@ impl Ledger {
                 "UPDATE rollouts SET step = $2, step_started_at_ms = $3 WHERE rollout_id = $1",
             ),
             RolloutMove::Promote { .. } => (
-                "UPDATE shop_rollouts SET active_version = candidate_version,
-                     candidate_version = NULL, candidate_mode = NULL, canary_basis_points = NULL,
-                     rollout_id = NULL, plan_json = NULL, step = NULL, updated_at_ms = $4
-                 WHERE shop_id = $1 AND rollout_id = $2 AND step = $3",
+                concat!(
+                    "UPDATE shop_rollouts SET active_version = candidate_version, ",
+                    no_candidate!(),
+                    ", updated_at_ms = $4
+                     WHERE shop_id = $1 AND rollout_id = $2 AND step = $3"
+                ),
                 "UPDATE rollouts SET status = 'promoted', ending_json = $2, ended_at_ms = $3
                  WHERE rollout_id = $1",
             ),
             RolloutMove::RollBack { .. } => (
-                "UPDATE shop_rollouts SET candidate_version = NULL, candidate_mode = NULL,
-                     canary_basis_points = NULL, rollout_id = NULL, plan_json = NULL,
-                     step = NULL, updated_at_ms = $4
-                 WHERE shop_id = $1 AND rollout_id = $2 AND step = $3",
+                concat!(
+                    "UPDATE shop_rollouts SET ",
+                    no_candidate!(),
+                    ", updated_at_ms = $4
+                     WHERE shop_id = $1 AND rollout_id = $2 AND step = $3"
+                ),
                 "UPDATE rollouts SET status = 'rolled_back', ending_json = $2, ended_at_ms = $3
                  WHERE rollout_id = $1",
             ),

@@ -4,7 +4,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{Connection as _, Row};
 
-use super::rollouts::{end_running_rollout, start_rollout};
+use super::rollouts::{
+    end_running_rollout, no_candidate, plan_from_json, plan_to_json, start_rollout,
+};
 use super::{Ledger, LedgerError, stored_digest, to_i64, to_u64};
 use crate::engine::ModuleDigest;
 use crate::progressive::ProgressivePlan;
@@ -269,6 +271,10 @@ impl Ledger {
                     .await?;
                 }
                 candidate => {
+                    let plan_json = match candidate {
+                        Rollout::Progressive { plan, .. } => Some(plan_to_json(plan)?),
+                        _ => None,
+                    };
                     end_running_rollout(
                         &mut tx,
                         shop_id,
@@ -278,8 +284,15 @@ impl Ledger {
                     )
                     .await?;
                     let rollout_id =
-                        start_rollout(&mut tx, shop_id, to_u64(version), candidate, created_by, created_at_ms)
-                            .await?;
+                        start_rollout(
+                            &mut tx,
+                            shop_id,
+                            to_u64(version),
+                            (candidate.mode(), plan_json.as_deref()),
+                            created_by,
+                            created_at_ms,
+                        )
+                        .await?;
                     upsert_rollout(
                         &mut tx,
                         shop_id,
@@ -288,6 +301,7 @@ impl Ledger {
                             version,
                             rollout,
                             rollout_id: &rollout_id,
+                            plan_json: plan_json.as_deref(),
                         }),
                         created_at_ms,
                     )
@@ -367,14 +381,13 @@ impl Ledger {
             .await?;
             // One statement reads and changes the rollout, so the candidate promoted is
             // the one stored at that moment, whatever another host did just before.
-            let rows = sqlx::query(
-                "UPDATE shop_rollouts SET active_version = candidate_version,
-                     candidate_version = NULL, candidate_mode = NULL,
-                     canary_basis_points = NULL, rollout_id = NULL, plan_json = NULL,
-                     step = NULL, updated_at_ms = $2
+            let rows = sqlx::query(concat!(
+                "UPDATE shop_rollouts SET active_version = candidate_version, ",
+                no_candidate!(),
+                ", updated_at_ms = $2
                  WHERE shop_id = $1 AND candidate_version IS NOT NULL
-                 RETURNING active_version",
-            )
+                 RETURNING active_version"
+            ))
             .bind(shop_id)
             .bind(at_ms)
             .fetch_all(&mut *tx)
@@ -406,17 +419,17 @@ struct Candidate<'a> {
     version: i64,
     rollout: &'a Rollout,
     rollout_id: &'a str,
+    /// A progressive rollout's plan, as stored.
+    plan_json: Option<&'a str>,
 }
 
 /// A progressive rollout from its `shop_rollouts` row.
 fn progressive(row: &AnyRow) -> Result<Rollout, LedgerError> {
     let plan: Option<String> = row.try_get("plan_json")?;
-    let plan = plan
-        .as_deref()
-        .map(serde_json::from_str::<ProgressivePlan>)
-        .transpose()
-        .map_err(|error| LedgerError::Corrupt(format!("a progressive rollout's plan: {error}")))?
-        .ok_or_else(|| LedgerError::Corrupt("a progressive rollout without a plan".into()))?;
+    let plan = plan_from_json(
+        plan.as_deref()
+            .ok_or_else(|| LedgerError::Corrupt("a progressive rollout without a plan".into()))?,
+    )?;
     let step = row.try_get::<Option<i64>, _>("step")?.unwrap_or(0);
     Ok(Rollout::Progressive {
         plan,
@@ -432,14 +445,9 @@ async fn upsert_rollout(
     candidate: Option<Candidate<'_>>,
     at_ms: i64,
 ) -> Result<(), LedgerError> {
-    let (plan, step) = match candidate.as_ref().map(|candidate| candidate.rollout) {
-        Some(Rollout::Progressive { plan, step }) => (
-            Some(serde_json::to_string(plan).map_err(|error| {
-                LedgerError::Corrupt(format!("a progressive rollout's plan: {error}"))
-            })?),
-            Some(i64::try_from(*step).unwrap_or(0)),
-        ),
-        _ => (None, None),
+    let step = match candidate.as_ref().map(|candidate| candidate.rollout) {
+        Some(Rollout::Progressive { step, .. }) => Some(i64::try_from(*step).unwrap_or(0)),
+        _ => None,
     };
     sqlx::query(
         "INSERT INTO shop_rollouts (shop_id, active_version, candidate_version, candidate_mode,
@@ -465,7 +473,7 @@ async fn upsert_rollout(
             .map(i64::from),
     )
     .bind(candidate.as_ref().map(|candidate| candidate.rollout_id))
-    .bind(plan)
+    .bind(candidate.as_ref().and_then(|candidate| candidate.plan_json))
     .bind(step)
     .bind(at_ms)
     .execute(&mut **tx)
