@@ -23,6 +23,17 @@ pub struct DecisionResponse {
     pub failure: Option<String>,
 }
 
+impl DecisionResponse {
+    /// The money the decision gives (minor units of the claim's currency), summed over
+    /// its money actions.
+    pub fn money_given(&self) -> i64 {
+        self.actions
+            .iter()
+            .filter_map(Action::money_amount)
+            .fold(0, i64::saturating_add)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

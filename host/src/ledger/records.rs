@@ -121,11 +121,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
             kind: label(&request.kind),
             opened_at_ms: request.opened_at.unix_millis(),
             now_ms: request.now.unix_millis(),
-            money_given: response
-                .actions
-                .iter()
-                .filter_map(Action::money_amount)
-                .fold(0, i64::saturating_add),
+            money_given: response.money_given(),
             currency: request.order.currency.clone(),
             sorry_coupon_given: response
                 .actions

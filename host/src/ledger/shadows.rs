@@ -4,7 +4,7 @@ use sqlx::{Connection as _, Row};
 
 use super::rollouts::{Counted, RolloutTag, count_decision};
 use super::{Ledger, LedgerError, label, to_i64};
-use crate::contract::{Action, DecisionResponse, Outcome};
+use crate::contract::{DecisionResponse, Outcome};
 use crate::engine::ModuleDigest;
 
 /// What a shadow version decided beside an answered decision.
@@ -56,11 +56,7 @@ impl Ledger {
                 let counted = Counted {
                     escalated: response.outcome == Outcome::Escalate,
                     failed: response.failure.is_some(),
-                    money: response
-                        .actions
-                        .iter()
-                        .filter_map(Action::money_amount)
-                        .fold(0, i64::saturating_add),
+                    money: response.money_given(),
                     currency,
                 };
                 count_decision(&mut *tx, tag, counted).await?;
