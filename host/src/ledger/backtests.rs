@@ -43,10 +43,17 @@ pub struct BacktestRecord {
 impl BacktestRecord {
     /// The decisions the backtest re-decides.
     pub fn scope(&self) -> DecisionScope<'_> {
-        if self.shop_id == PLATFORM_BACKTEST {
-            DecisionScope::PlatformDefault
+        DecisionScope::of_backtest(&self.shop_id)
+    }
+}
+
+impl<'a> DecisionScope<'a> {
+    /// The decisions a backtest of `shop_id` (or of [`PLATFORM_BACKTEST`]) re-decides.
+    pub fn of_backtest(shop_id: &'a str) -> Self {
+        if shop_id == PLATFORM_BACKTEST {
+            Self::PlatformDefault
         } else {
-            DecisionScope::Shop(&self.shop_id)
+            Self::Shop(shop_id)
         }
     }
 }

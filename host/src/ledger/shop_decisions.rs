@@ -76,23 +76,23 @@ impl Ledger {
         scope: DecisionScope<'_>,
         (from_ms, to_ms): (i64, i64),
     ) -> Result<u64, LedgerError> {
-        let row = match scope {
+        match scope {
             DecisionScope::Shop(shop_id) => {
-                return self.count_shop_decisions(shop_id, (from_ms, to_ms)).await;
+                self.count_shop_decisions(shop_id, (from_ms, to_ms)).await
             }
             DecisionScope::PlatformDefault => {
-                sqlx::query(concat!(
+                let row = sqlx::query(concat!(
                     "SELECT COUNT(*) AS decisions FROM decisions d
-                 WHERE d.decided_at_ms >= $1 AND d.decided_at_ms < $2 AND ",
+                     WHERE d.decided_at_ms >= $1 AND d.decided_at_ms < $2 AND ",
                     by_platform_default!()
                 ))
                 .bind(from_ms)
                 .bind(to_ms)
                 .fetch_one(self.pool())
-                .await?
+                .await?;
+                Ok(super::to_u64(sqlx::Row::try_get(&row, "decisions")?))
             }
-        };
-        Ok(super::to_u64(sqlx::Row::try_get(&row, "decisions")?))
+        }
     }
 
     /// Up to `limit` decisions of every shop made by the platform's default module in

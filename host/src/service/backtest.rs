@@ -33,8 +33,7 @@ use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::job_threads::{JobThreads, Scheduling};
 use crate::ledger::{
-    BacktestRecord, BacktestStatus, DecisionCursor, DecisionScope, PLATFORM_BACKTEST,
-    StoredDecision,
+    BacktestRecord, BacktestStatus, DecisionCursor, DecisionScope, StoredDecision,
 };
 
 /// Decisions re-decided per page (one job on the worker).
@@ -165,12 +164,10 @@ impl Service {
         if range.0 >= range.1 {
             return Err(FieldError::new("to", "`to` must be later than `from`").into());
         }
-        let scope = if shop_id == PLATFORM_BACKTEST {
-            DecisionScope::PlatformDefault
-        } else {
-            DecisionScope::Shop(shop_id)
-        };
-        let total = self.ledger.count_scope_decisions(scope, range).await?;
+        let total = self
+            .ledger
+            .count_scope_decisions(DecisionScope::of_backtest(shop_id), range)
+            .await?;
         let record = BacktestRecord {
             backtest_id: format!("b-{}", ulid::Ulid::new()),
             shop_id: shop_id.to_owned(),
