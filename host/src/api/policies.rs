@@ -155,13 +155,12 @@ async fn shop_rollout_body(state: &AppState, shop_id: &str) -> Result<Value, Api
         Some(rollout_id) => state.service.rollout(rollout_id).await?,
         None => None,
     };
-    let rollouts = state.service.rollouts(shop_id).await?;
-    let last_ended = rollouts.iter().find(|record| record.status != "running");
+    let last_ended = state.service.last_ended_rollout(shop_id).await?;
     Ok(rollout_body(
         shop_id,
         &rollout,
         tracked.as_ref(),
-        last_ended,
+        last_ended.as_ref(),
     ))
 }
 

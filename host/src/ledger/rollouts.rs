@@ -259,6 +259,23 @@ impl Ledger {
         rows.iter().map(rollout_from_row).collect()
     }
 
+    /// The newest of the shop's rollouts that has ended, if any.
+    pub async fn last_ended_rollout(
+        &self,
+        shop_id: &str,
+    ) -> Result<Option<RolloutRecord>, LedgerError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            rollout_columns!(),
+            " FROM rollouts WHERE shop_id = $1 AND status <> 'running'
+              ORDER BY started_at_ms DESC, rollout_id DESC LIMIT 1"
+        ))
+        .bind(shop_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(rollout_from_row).transpose()
+    }
+
     /// A rollout's figures per step and side.
     pub async fn rollout_figures(
         &self,

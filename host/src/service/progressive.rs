@@ -69,6 +69,14 @@ impl Service {
         Ok(self.ledger.rollouts(shop_id).await?)
     }
 
+    /// The newest of the shop's rollouts that has ended, if any.
+    pub async fn last_ended_rollout(
+        &self,
+        shop_id: &str,
+    ) -> Result<Option<RolloutRecord>, ServiceError> {
+        Ok(self.ledger.last_ended_rollout(shop_id).await?)
+    }
+
     /// A rollout's figures per step and side.
     pub async fn rollout_figures(&self, rollout_id: &str) -> Result<RolloutFigures, ServiceError> {
         Ok(RolloutFigures {
