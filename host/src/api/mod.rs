@@ -4,16 +4,19 @@
 
 mod auth;
 mod backtests;
+mod decision_list;
 mod decisions;
 mod error;
 mod extract;
 mod feedback;
 mod health;
+mod insights;
 mod modules;
 mod platform;
 mod policies;
 mod rollouts;
 mod shops;
+mod whoami;
 
 pub use backtests::backtest_body;
 pub use error::ApiError;
@@ -56,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/decisions/{decision_id}", get(decisions::explain))
         .route("/v1/decisions/{decision_id}/feedback", post(feedback::give))
         .route("/v1/shops/{shop_id}/feedback", get(feedback::by_version))
+        .route("/v1/shops/{shop_id}/decisions", get(decision_list::list))
+        .route("/v1/shops/{shop_id}/insights", get(insights::shop))
+        .route("/v1/platform/insights", get(insights::platform))
+        .route("/v1/platform/fraud-list", get(platform::fraud_list))
+        .route("/v1/whoami", get(whoami::whoami))
         .route(
             "/v1/shops/{shop_id}/settings",
             get(shops::get_settings).put(shops::put_settings),
@@ -113,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/v1/openapi.json", get(openapi))
+        .merge(crate::console::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         // After the routes: it applies to those registered before it. `Allow` is kept.
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -51,6 +51,32 @@ pub(super) async fn add_to_fraud_list(
     ))
 }
 
+/// `GET /v1/platform/fraud-list`: the list, newest first.
+pub(super) async fn fraud_list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    operator_only(&principal)?;
+    let entries: Vec<Value> = state
+        .service
+        .fraud_list()
+        .await?
+        .iter()
+        .map(|entry| {
+            json!({
+                "customer_id": entry.customer_id,
+                "reason": entry.reason,
+                "added_by": entry.added_by,
+                "added_at": crate::contract::Timestamp::from_unix_millis(entry.added_at_ms)
+                    .map(|at| at.to_string()),
+            })
+        })
+        .collect();
+    Ok(axum::Json(
+        json!({"entries": entries, "limit": crate::service::FRAUD_LIST_PAGE}),
+    ))
+}
+
 pub(super) async fn remove_from_fraud_list(
     State(state): State<AppState>,
     principal: Principal,

@@ -156,12 +156,16 @@ async fn shop_rollout_body(state: &AppState, shop_id: &str) -> Result<Value, Api
         None => None,
     };
     let last_ended = state.service.last_ended_rollout(shop_id).await?;
-    Ok(rollout_body(
-        shop_id,
-        &rollout,
-        tracked.as_ref(),
-        last_ended.as_ref(),
-    ))
+    let mut body = rollout_body(shop_id, &rollout, tracked.as_ref(), last_ended.as_ref());
+    // What a version naming no module runs, so a client can read that module's schema.
+    body["platform_module"] = json!(
+        state
+            .service
+            .platform_compensation_digest()
+            .await?
+            .to_string()
+    );
+    Ok(body)
 }
 
 pub(super) async fn put_policy(

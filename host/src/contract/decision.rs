@@ -159,6 +159,13 @@ impl Action {
         self.view().money().map(|money| money.amount)
     }
 
+    /// The amount and currency of a money action.
+    pub fn money(&self) -> Option<(i64, &str)> {
+        self.view()
+            .money()
+            .map(|money| (money.amount, money.currency))
+    }
+
     /// Whether the action gives the customer money or goods of value (the contract
     /// rules' compensation: a money action or a replacement).
     pub fn is_compensation(&self) -> bool {

@@ -14,6 +14,7 @@ mod audit;
 mod backtests;
 mod before_decision;
 mod config_cache;
+mod decision_list;
 pub mod dialect;
 mod embedded;
 mod epoch_watch;
@@ -22,6 +23,7 @@ mod faults_tests;
 mod feedback;
 mod group_commit;
 mod history;
+mod insights;
 mod modules;
 mod platform;
 mod records;
@@ -38,13 +40,15 @@ pub use audit::AuditEntry;
 pub use backtests::{BacktestRecord, BacktestStatus, INTERRUPTED, PLATFORM_BACKTEST};
 pub use before_decision::BeforeDecision;
 pub use config_cache::ConfigEpoch;
+pub use decision_list::{DecisionFilter, ListedDecision};
 pub use dialect::Dialect;
 pub use feedback::{Feedback, VersionFeedback};
 pub use group_commit::CommitStats;
+pub use insights::InsightScope;
 pub use modules::ModuleRecord;
 pub use platform::FailurePolicy;
 pub use records::{
-    DecisionRecord, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
+    DecisionRecord, FraudListed, Recorded, ShopSettings, StoredDecision, StoredReply, TokenRecord,
 };
 pub use rollouts::{RolloutMove, RolloutRecord, RolloutTag};
 pub use shadows::ShadowRecord;

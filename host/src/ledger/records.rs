@@ -12,10 +12,11 @@ pub(super) use stored_decision_columns;
 
 use sqlx::Row;
 
+use super::insights::{ClaimFacts, count_claim};
 use super::rollouts::{Counted as RolloutCounted, RolloutTag, count_decision};
 use super::statements::{Param, Statements, StoreError};
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
-use crate::contract::{Action, DecisionRequest, DecisionResponse, Reason};
+use crate::contract::{Action, DecisionRequest, DecisionResponse, Item, Reason};
 use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
 use crate::history::{CustomerHistory, DAY_MS};
@@ -84,6 +85,7 @@ pub(super) struct DecisionRow {
     currency: String,
     sorry_coupon_given: bool,
     photos: Vec<String>,
+    items: Vec<Item>,
     rollout: Option<RolloutTag>,
 }
 
@@ -133,6 +135,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
                 .iter()
                 .map(|photo| photo.sha256.clone())
                 .collect(),
+            items: request.items.clone(),
             rollout: record.rollout.cloned(),
         }
     }
@@ -162,9 +165,9 @@ impl DecisionRow {
                      settings_version, mode, failure, latency_us, decided_at_ms, request_json,
                      response_json, history_json, signals_json, guardrails_json, settings_json,
                      fraud_module_digest, fraud_settings_json, guest_output, failure_detail,
-                     rollout_id, rollout_step, rollout_side)
+                     rollout_id, rollout_step, rollout_side, kind)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     Param::Text(&self.decision_id),
@@ -195,6 +198,7 @@ impl DecisionRow {
                     Param::OptionalText(self.rollout.as_ref().map(|tag| tag.rollout_id.as_str())),
                     Param::OptionalInt(self.rollout.as_ref().map(|tag| to_i64(tag.step))),
                     Param::OptionalText(self.rollout.as_ref().map(|tag| tag.side.name())),
+                    Param::Text(&self.kind),
                 ],
             )
             .await?;
@@ -287,6 +291,22 @@ impl DecisionRow {
             for (counted, amount) in total_changes(previous.as_ref(), &current) {
                 add_to_totals(store, counted, amount).await?;
             }
+            count_claim(
+                store,
+                &ClaimFacts {
+                    claim_id: &self.claim_id,
+                    shop_id: &current.shop_id,
+                    customer_id: &current.customer_id,
+                    kind: &self.kind,
+                    utc_day: utc_day(self.opened_at_ms),
+                    currency: &self.currency,
+                    escalated: self.outcome == "escalate",
+                    fraud_flagged: self.risk != "none",
+                    money_given: self.money_given,
+                    items: &self.items,
+                },
+            )
+            .await?;
         }
 
         for photo in &self.photos {
@@ -400,6 +420,15 @@ pub(super) async fn read_reply<S: Statements>(
             },
         )
         .await
+}
+
+/// A customer on the hard-fraud list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FraudListed {
+    pub customer_id: String,
+    pub reason: String,
+    pub added_by: String,
+    pub added_at_ms: i64,
 }
 
 /// What recording a decision came to.
@@ -598,6 +627,27 @@ impl Ledger {
         .bind(added_at_ms);
         self.write_statement(statement).await?;
         Ok(())
+    }
+
+    /// The hard-fraud list, newest first, at most `limit` entries.
+    pub async fn fraud_list(&self, limit: u32) -> Result<Vec<FraudListed>, LedgerError> {
+        let rows = sqlx::query(
+            "SELECT customer_id, reason, added_by, added_at_ms FROM fraud_list
+             ORDER BY added_at_ms DESC, customer_id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FraudListed {
+                    customer_id: row.try_get("customer_id")?,
+                    reason: row.try_get("reason")?,
+                    added_by: row.try_get("added_by")?,
+                    added_at_ms: row.try_get("added_at_ms")?,
+                })
+            })
+            .collect()
     }
 
     /// Takes a customer off the hard-fraud list; false when they were not on it.

@@ -8,8 +8,8 @@ use crate::clock::now_ms;
 use crate::engine::{CompensationModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::ledger::{
-    AuditEntry, FailurePolicy, ModuleRecord, PolicyVersion, Rollout, ShopRollout, ShopSettings,
-    StoredDecision, VersionModule,
+    AuditEntry, DecisionCursor, DecisionFilter, FailurePolicy, FraudListed, ListedDecision,
+    ModuleRecord, PolicyVersion, Rollout, ShopRollout, ShopSettings, StoredDecision, VersionModule,
 };
 
 use super::rollout::rollout_label;
@@ -18,6 +18,8 @@ use super::{PlatformPolicy, Service, ServiceError};
 
 /// The most audit entries one listing shows.
 const AUDIT_PAGE: u32 = 500;
+/// The most hard-fraud list entries one listing shows.
+pub const FRAUD_LIST_PAGE: u32 = 1000;
 
 impl Service {
     /// The module and settings of a platform policy (the built-in module when none set).
@@ -26,6 +28,12 @@ impl Service {
         which: PlatformPolicy,
     ) -> Result<(Option<ModuleDigest>, String), ServiceError> {
         Ok(self.ledger.platform_policy(which.name()).await?)
+    }
+
+    /// The module that decides for versions naming none: the platform's compensation
+    /// module, or the built-in standard.
+    pub async fn platform_compensation_digest(&self) -> Result<ModuleDigest, ServiceError> {
+        Ok(self.compensation_module(None).await?.digest().clone())
     }
 
     /// `module`, or else the platform's `default` module, or else the built-in standard.
@@ -324,6 +332,25 @@ impl Service {
         Ok(self
             .ledger
             .add_to_fraud_list(customer_id, reason, by, now_ms())
+            .await?)
+    }
+
+    /// The hard-fraud list, newest first (at most [`FRAUD_LIST_PAGE`] entries).
+    pub async fn fraud_list(&self) -> Result<Vec<FraudListed>, ServiceError> {
+        Ok(self.ledger.fraud_list(FRAUD_LIST_PAGE).await?)
+    }
+
+    /// A page of the shop's decisions kept by `filter`, newest first, before `before`.
+    pub async fn list_decisions(
+        &self,
+        shop_id: &str,
+        filter: DecisionFilter<'_>,
+        before: Option<&DecisionCursor>,
+        limit: u32,
+    ) -> Result<Vec<ListedDecision>, ServiceError> {
+        Ok(self
+            .ledger
+            .list_decisions(shop_id, filter, before, limit)
             .await?)
     }
 

@@ -8,7 +8,8 @@
 //! - [`idempotency`], [`rollout`]: keys and replays; which claims a canary serves;
 //! - [`replay`]: a recorded decision decided again with what it was decided with;
 //! - [`backtest`], [`backtest_report`]: a candidate re-deciding a shop's past decisions;
-//! - [`progressive`]: a progressive rollout judged, step by step, as decisions arrive.
+//! - [`progressive`]: a progressive rollout judged, step by step, as decisions arrive;
+//! - [`insights`]: where a shop's or the platform's claims come from and what they cost.
 
 mod admin;
 mod backtest;
@@ -16,12 +17,14 @@ mod backtest_report;
 mod error;
 mod feedback;
 mod idempotency;
+mod insights;
 mod pipeline;
 mod progressive;
 mod replay;
 mod rollout;
 mod settings;
 
+pub use admin::FRAUD_LIST_PAGE;
 pub use backtest::{BacktestSpec, BacktestWorker};
 pub use backtest_report::{BacktestReport, BeforeAfter, Change, MoneyReport, MoneySplit, Side};
 pub use error::ServiceError;

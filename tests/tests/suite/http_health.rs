@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 24] = [
+const ROUTES: [(&str, &[&str]); 29] = [
     ("/v1/decisions", &["post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/decisions/{decision_id}/feedback", &["post"]),
@@ -29,6 +29,11 @@ const ROUTES: [(&str, &[&str]); 24] = [
     ("/v1/platform/backtests", &["get", "post"]),
     ("/v1/shops/{shop_id}/rollouts", &["get"]),
     ("/v1/audit", &["get"]),
+    ("/v1/shops/{shop_id}/decisions", &["get"]),
+    ("/v1/shops/{shop_id}/insights", &["get"]),
+    ("/v1/platform/insights", &["get"]),
+    ("/v1/platform/fraud-list", &["get"]),
+    ("/v1/whoami", &["get"]),
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),
     ("/v1/openapi.json", &["get"]),

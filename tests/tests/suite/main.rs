@@ -5,6 +5,7 @@
 //! needs. `policies_native` stays a binary of its own: it runs a nested `cargo test`, and
 //! alone it does not share its cores with the timing tests here.
 
+mod console_browser;
 mod disk_full;
 mod engine;
 mod engine_scenarios;
@@ -23,6 +24,7 @@ mod http_health;
 mod http_hostile;
 mod http_idempotency;
 mod http_input;
+mod http_insights;
 mod http_modules;
 mod http_progressive;
 mod http_rollouts;
