@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How often a wait looks again.
+pub const POLL: Duration = Duration::from_millis(10);
 /// How long a page may take to show what is waited for.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -106,6 +108,7 @@ impl Console {
         self.client
             .wait()
             .at_most(PATIENCE)
+            .every(POLL)
             .for_element(Locator::Css(css))
             .await
             .with_context(|| format!("waiting for `{css}`"))
@@ -165,7 +168,7 @@ impl Console {
                 tokio::time::Instant::now() < deadline,
                 "`{css}` still reads {text:?}"
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 

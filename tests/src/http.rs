@@ -5,8 +5,9 @@
 //! a scratch schema of its own on the PostgreSQL test server instead (see
 //! [`arbiter::ledger::scratch`]), so the same tests run on both stores.
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use arbiter::access::Access;
@@ -158,6 +159,16 @@ impl TestApp {
     /// Stops this app (its ledger closed, its modules dropped) and opens a new one on the
     /// same data directory and ledger, as a restarted process would.
     pub async fn restart(self) -> anyhow::Result<Self> {
+        self.restart_after(|_| async { Ok(()) }).await
+    }
+
+    /// Like [`Self::restart`], running `between` on the data directory while nothing
+    /// has it open (to change the ledger's file as an older version left it, say).
+    pub async fn restart_after<F, Fut>(self, between: F) -> anyhow::Result<Self>
+    where
+        F: FnOnce(PathBuf) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>>,
+    {
         let Self {
             service,
             router,
@@ -168,6 +179,7 @@ impl TestApp {
         drop(router);
         service.ledger().close().await;
         drop(service);
+        between(data.path().to_path_buf()).await?;
         Self::open_on(data, schema, upload_limits).await
     }
 

@@ -6,7 +6,9 @@
 -- and `customer`; money is what the claim's latest revision gave, per currency, split
 -- between its affected items in proportion to their affected value for `sku` and
 -- `category`. `claim_insights` keeps what each claim added, so a new revision takes
--- exactly that out before it adds its own.
+-- exactly that out before it adds its own. Claims recorded before this migration are
+-- counted when the ledger opens (`ledger/insights.rs`, `backfill`): items and money
+-- live in the decisions' JSON, which is read there, not here.
 
 CREATE TABLE insight_days (
     shop_id        TEXT NOT NULL,
@@ -31,3 +33,22 @@ CREATE TABLE claim_insights (
 -- The console lists a shop's decisions filtered by kind.
 ALTER TABLE decisions ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 UPDATE decisions SET kind = COALESCE(CAST(request_json AS JSONB)->>'kind', '');
+
+-- Decisions, feedback and overrides per shop, module and settings version (the
+-- shop's feedback page and the console's overview), kept by each decision's and each
+-- feedback's own transaction instead of counted over the shop's decisions per request.
+CREATE TABLE version_counts (
+    shop_id           TEXT NOT NULL,
+    module_digest     TEXT NOT NULL,
+    settings_version  BIGINT NOT NULL,
+    decisions         BIGINT NOT NULL,
+    feedback          BIGINT NOT NULL,
+    overridden        BIGINT NOT NULL,
+    PRIMARY KEY (shop_id, module_digest, settings_version)
+);
+INSERT INTO version_counts (shop_id, module_digest, settings_version, decisions, feedback,
+    overridden)
+SELECT d.shop_id, d.module_digest, d.settings_version, COUNT(*), COUNT(f.decision_id),
+       COALESCE(SUM(CASE WHEN f.verdict = 'overridden' THEN 1 ELSE 0 END), 0)
+FROM decisions d LEFT JOIN decision_feedback f ON f.decision_id = d.decision_id
+GROUP BY d.shop_id, d.module_digest, d.settings_version;

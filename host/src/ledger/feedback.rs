@@ -84,6 +84,17 @@ impl Ledger {
             .await?
             .rows_affected();
             if inserted > 0 {
+                sqlx::query(
+                    "UPDATE version_counts SET feedback = feedback + 1,
+                         overridden = overridden + $4
+                     WHERE shop_id = $1 AND module_digest = $2 AND settings_version = $3",
+                )
+                .bind(&feedback.shop_id)
+                .bind(&feedback.module_digest)
+                .bind(to_i64(feedback.settings_version))
+                .bind(i64::from(feedback.verdict == "overridden"))
+                .execute(&mut *tx)
+                .await?;
                 // Counted where its decision was: a rollout's override rate.
                 count_feedback(
                     &mut tx,
@@ -136,20 +147,16 @@ impl Ledger {
     }
 
     /// Per module and settings version of `shop_id`: its decisions, the feedback on
-    /// them, and how much of it overrode the decision.
+    /// them, and how much of it overrode the decision (kept in `version_counts` by each
+    /// decision and feedback as it is written: one seek, whatever the shop's history).
     pub async fn feedback_by_version(
         &self,
         shop_id: &str,
     ) -> Result<Vec<VersionFeedback>, LedgerError> {
         let rows = sqlx::query(
-            "SELECT d.module_digest, d.settings_version, COUNT(*) AS decisions,
-                    COUNT(f.decision_id) AS feedback,
-                    CAST(COALESCE(SUM(CASE WHEN f.verdict = 'overridden' THEN 1 ELSE 0 END), 0)
-                         AS BIGINT) AS overridden
-             FROM decisions d LEFT JOIN decision_feedback f ON f.decision_id = d.decision_id
-             WHERE d.shop_id = $1
-             GROUP BY d.module_digest, d.settings_version
-             ORDER BY d.module_digest, d.settings_version",
+            "SELECT module_digest, settings_version, decisions, feedback, overridden
+             FROM version_counts WHERE shop_id = $1
+             ORDER BY module_digest, settings_version",
         )
         .bind(shop_id)
         .fetch_all(self.pool())

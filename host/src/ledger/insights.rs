@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
 
+use super::records::utc_day;
 use super::statements::{Param, Statements, StoreError};
-use super::{Ledger, LedgerError};
-use crate::contract::Item;
+use super::{Dialect, Ledger, LedgerError, label};
+use crate::contract::{DecisionRequest, DecisionResponse, Item, Outcome, Risk};
 use crate::insights::{Dimension, InsightRow};
+
+/// How many claims one transaction of [`backfill`] counts.
+const BACKFILL_PAGE: i64 = 1_000;
 
 /// A claim at its latest revision, as the insights count it.
 #[derive(Debug, Clone)]
@@ -230,6 +234,104 @@ pub(super) async fn count_claim<S: Statements>(
         )
         .await?;
     Ok(())
+}
+
+/// Counts in the insights every claim recorded before they were kept (a ledger older
+/// than migration 0015): each claim with no `claim_insights` row, at its latest
+/// decision, a page per transaction, in claim order. Run when the ledger opens; on
+/// PostgreSQL each claim is taken under the lock a decision's write takes, and counted
+/// only if no decision counted it meanwhile. A claim whose decision cannot be read is
+/// marked counted with nothing, so it is not tried again. How many claims it counted.
+pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, LedgerError> {
+    let mut counted = 0u64;
+    let mut after = String::new();
+    loop {
+        let mut tx = pool.begin().await?;
+        let page: Vec<(String, String, String)> = sqlx::query(
+            "SELECT c.claim_id, c.shop_id, c.customer_id FROM claims c
+             WHERE c.claim_id > $1
+               AND NOT EXISTS (SELECT 1 FROM claim_insights i WHERE i.claim_id = c.claim_id)
+             ORDER BY c.claim_id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(BACKFILL_PAGE)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("claim_id")?,
+                row.try_get("shop_id")?,
+                row.try_get("customer_id")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let Some((last, _, _)) = page.last() else {
+            tx.rollback().await?;
+            return Ok(counted);
+        };
+        after.clone_from(last);
+        for (claim_id, shop_id, customer_id) in &page {
+            if let Some(lock) = dialect.lock_claim() {
+                sqlx::query(lock).bind(claim_id).execute(&mut *tx).await?;
+                let taken =
+                    sqlx::query("SELECT 1 AS taken FROM claim_insights WHERE claim_id = $1")
+                        .bind(claim_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if taken.is_some() {
+                    continue;
+                }
+            }
+            let latest = sqlx::query(
+                "SELECT request_json, response_json FROM decisions WHERE claim_id = $1
+                 ORDER BY revision DESC, decided_at_ms DESC LIMIT 1",
+            )
+            .bind(claim_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let decided = latest
+                .map(|row| -> Result<_, LedgerError> {
+                    let request: String = row.try_get("request_json")?;
+                    let response: String = row.try_get("response_json")?;
+                    Ok((
+                        serde_json::from_str::<DecisionRequest>(&request).ok(),
+                        serde_json::from_str::<DecisionResponse>(&response).ok(),
+                    ))
+                })
+                .transpose()?;
+            match decided {
+                Some((Some(request), Some(response))) => {
+                    let kind = label(&request.kind);
+                    let facts = ClaimFacts {
+                        claim_id,
+                        shop_id,
+                        customer_id,
+                        kind: &kind,
+                        utc_day: utc_day(request.opened_at.unix_millis()),
+                        currency: &request.order.currency,
+                        escalated: response.outcome == Outcome::Escalate,
+                        fraud_flagged: response.risk != Risk::None,
+                        money_given: response.money_given(),
+                        items: &request.items,
+                    };
+                    count_claim(&mut *tx, &facts).await?;
+                    counted += 1;
+                }
+                _ => {
+                    tracing::warn!(claim_id, "insights: the claim's decision is not readable");
+                    sqlx::query(
+                        "INSERT INTO claim_insights (claim_id, contributions_json) VALUES ($1, '[]')",
+                    )
+                    .bind(claim_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        tracing::info!(counted, "insights: counted claims recorded before them");
+    }
 }
 
 /// Which shops an insights read covers.

@@ -128,6 +128,7 @@ impl Ledger {
         storage.probe().await?;
         let writer = storage.pool(1).await?;
         dialect.migrator().run(&writer).await?;
+        insights::backfill(&writer, dialect).await?;
         let readers = storage.pool(READERS).await?;
         let writer = Writer::new(writer);
         let (epoch_watch, embedded, decisions) = match storage {

@@ -205,6 +205,20 @@ impl DecisionRow {
         if inserted == 0 {
             return Ok(false);
         }
+        store
+            .execute(
+                "INSERT INTO version_counts (shop_id, module_digest, settings_version, decisions,
+                     feedback, overridden)
+                 VALUES ($1, $2, $3, 1, 0, 0)
+                 ON CONFLICT (shop_id, module_digest, settings_version) DO UPDATE SET
+                     decisions = version_counts.decisions + 1",
+                &[
+                    Param::Text(&self.shop_id),
+                    Param::Text(&self.module_digest),
+                    Param::Int(self.settings_version),
+                ],
+            )
+            .await?;
         if let Some(tag) = &self.rollout {
             count_decision(
                 store,

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::contract::{DecisionRequest, DecisionResponse, parse_request};
 use crate::decide::{ShopPolicy, decide};
-use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
+use crate::engine::{CompensationModule, FraudModule, GuestFailureKind, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 use crate::ledger::{DecisionCursor, LedgerError, StoredDecision, stored_digest};
@@ -205,10 +205,24 @@ impl Recorded {
             fallback: None,
             suspended: None,
         };
-        let decision_id = self.response.decision_id.clone();
-        decide(policy, &self.request, &self.history, decision_id).response
+        // A deadline is wall-clock time, not an input: a replay's thread may be kept off
+        // its core (backtests run only on idle cores), so a call that ran out of time is
+        // tried again before its timeout is taken as the answer.
+        let timed_out = GuestFailureKind::GuestTimeout.code();
+        let mut attempts = 1;
+        loop {
+            let decision_id = self.response.decision_id.clone();
+            let response = decide(policy, &self.request, &self.history, decision_id).response;
+            if response.failure.as_deref() != Some(timed_out) || attempts == TIMEOUT_ATTEMPTS {
+                return response;
+            }
+            attempts += 1;
+        }
     }
 }
+
+/// How many times a replayed decision is tried while it runs out of time.
+const TIMEOUT_ATTEMPTS: u32 = 3;
 
 fn corrupt(stored: &StoredDecision, what: &str, error: impl std::fmt::Display) -> ServiceError {
     ServiceError::Ledger(LedgerError::Corrupt(format!(

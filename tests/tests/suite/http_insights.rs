@@ -219,6 +219,70 @@ async fn insights_match_the_figures_computed_by_hand() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A ledger from before the insights (migration 0015): its claims are counted when it
+/// opens, exactly as the decisions' own transactions count them.
+#[tokio::test]
+async fn claims_recorded_before_the_insights_are_counted_when_the_ledger_opens()
+-> anyhow::Result<()> {
+    let app = TestApp::in_dir(tempfile::tempdir()?).await?;
+    decide(&app, &claim("old-1", SHOP, "u-1", "damaged", "2026-11-20")).await?;
+    let short = with(
+        claim("old-2", SHOP, "u-2", "short_shipment", "2026-11-21"),
+        "items",
+        json!([
+            item("soap-1", "beauty", 10000),
+            item("cream-1", "beauty", 30000)
+        ]),
+    );
+    decide(&app, &short).await?;
+    decide(&app, &claim("old-3", SHOP, "u-1", "damaged", "2026-11-21")).await?;
+    let revised = with(
+        with(
+            claim("old-3", SHOP, "u-1", "other", "2026-11-21"),
+            "revision",
+            json!(2),
+        ),
+        "desired_outcome",
+        json!(null),
+    );
+    decide(&app, &revised).await?;
+    let path =
+        format!("/v1/shops/{SHOP}/insights?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z");
+    let counted_live = app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?;
+    assert_eq!(counted_live["totals"]["claims"], json!(3));
+
+    let app = app
+        .restart_after(|data_dir| async move {
+            use sqlx::Connection as _;
+            let file = data_dir.join("arbiter.db");
+            let mut ledger =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display())).await?;
+            for forget in ["DELETE FROM insight_days", "DELETE FROM claim_insights"] {
+                let removed = sqlx::query(forget).execute(&mut ledger).await?;
+                anyhow::ensure!(removed.rows_affected() > 0, "nothing to {forget}");
+            }
+            ledger.close().await?;
+            Ok(())
+        })
+        .await?;
+    let counted_at_open = app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?;
+    assert_eq!(counted_at_open, counted_live);
+
+    // Counted once: opening again changes nothing, and a new revision moves the claim.
+    let app = app.restart().await?;
+    assert_eq!(
+        app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?,
+        counted_live
+    );
+    let third = with(revised, "revision", json!(3));
+    decide(&app, &third).await?;
+    assert_eq!(
+        app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?["totals"]["claims"],
+        json!(3)
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn insights_refuse_bad_ranges_and_other_shops() -> anyhow::Result<()> {
     let app = TestApp::new().await?;
