@@ -5,9 +5,8 @@
 //! claims, the first use of a photo found, a shop's one day and a customer's 31 days of
 //! running totals), so a decision costs the same on an empty ledger and on a large one.
 
-use super::records::utc_day;
 use super::statements::{Param, Statements, StoreError};
-use super::{Ledger, LedgerError, parse_label};
+use super::{Ledger, LedgerError, parse_label, utc_day};
 use crate::contract::{DecisionRequest, Timestamp};
 use crate::history::{
     CustomerHistory, DAY_MS, HISTORY_WINDOW_DAYS, MAX_EARLIER_CLAIMS, MoneyGiven, PastClaim,

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
 
-use super::records::utc_day;
 use super::statements::{Param, Statements, StoreError};
-use super::{Dialect, Ledger, LedgerError, label};
+use super::{Dialect, Ledger, LedgerError, label, utc_day};
 use crate::contract::{DecisionRequest, DecisionResponse, Item, Outcome, Risk};
 use crate::insights::{Dimension, InsightRow};
 

@@ -266,6 +266,12 @@ const EMBEDDED_READERS: usize = 4;
 const HEARTBEAT_BYTES: i64 = 64 * 1024;
 
 /// A count or version as SQL's BIGINT, saturating.
+/// The UTC day (days since 1970-01-01, rounded down) of a time in milliseconds: the key
+/// of the running totals (`0010_running_totals.sql` computes the same in SQL).
+pub(super) fn utc_day(unix_millis: i64) -> i64 {
+    unix_millis.div_euclid(crate::history::DAY_MS)
+}
+
 pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -15,11 +15,11 @@ use sqlx::Row;
 use super::insights::{ClaimFacts, count_claim};
 use super::rollouts::{Counted as RolloutCounted, RolloutTag, count_decision};
 use super::statements::{Param, Statements, StoreError};
-use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64};
+use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64, utc_day};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Item, Reason};
 use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
-use crate::history::{CustomerHistory, DAY_MS};
+use crate::history::CustomerHistory;
 
 /// One decision to record, with everything needed to explain and replay it.
 #[derive(Debug, Clone, Copy)]
@@ -348,12 +348,6 @@ struct Counted {
     customer_id: String,
     money_given: i64,
     utc_day: i64,
-}
-
-/// The UTC day (days since 1970-01-01, rounded down) of a time in milliseconds: the key
-/// of the running totals (`0010_running_totals.sql` computes the same in SQL).
-pub(super) fn utc_day(unix_millis: i64) -> i64 {
-    unix_millis.div_euclid(DAY_MS)
 }
 
 /// What moves in the running totals when `current` replaces `previous` (the claim's
