@@ -86,6 +86,40 @@ pub async fn browser(driver: &Driver, profile: &Path) -> anyhow::Result<Client> 
         .await?)
 }
 
+/// A browser on the console of the server at `address`: chromedriver, a fresh profile
+/// and the session, kept together (dropping it stops chromedriver).
+#[derive(Debug)]
+pub struct Session {
+    pub console: Console,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Session {
+    pub async fn start(address: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let driver = start_driver().await?;
+        let profile = tempfile::tempdir()?;
+        let shots = screenshots_dir();
+        std::fs::create_dir_all(&shots)?;
+        let console = Console {
+            client: browser(&driver, profile.path()).await?,
+            base: format!("http://{address}"),
+            shots,
+        };
+        Ok(Self {
+            console,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// Ends the browser session.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.console.client.close().await?;
+        Ok(())
+    }
+}
+
 /// The browser session with what the test does to it.
 #[derive(Debug)]
 pub struct Console {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use arbiter::clock::now_ms;
 use arbiter::contract::Timestamp;
 use arbiter::server::FrontDoor;
-use arbiter_tests::browser::{Console, available, browser, screenshots_dir, start_driver};
+use arbiter_tests::browser::{Console, Session, available};
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, photo_hash, sample_claim, with};
 use clap::Parser;
 use serde_json::{Value, json};
@@ -181,15 +181,8 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(refused == 0, "{refused} claims were refused");
     let seller = app.seller_token(SHOP).await?;
     let served = app.serve(FrontDoor::default()).await?;
-    let driver = start_driver().await?;
-    let profile = tempfile::tempdir()?;
-    let shots = screenshots_dir();
-    std::fs::create_dir_all(&shots)?;
-    let console = Console {
-        client: browser(&driver, profile.path()).await?,
-        base: format!("http://{}", served.address()),
-        shots,
-    };
+    let session = Session::start(served.address()).await?;
+    let console = &session.console;
 
     console.sign_in(&seller, "overview").await?;
     console.open(&format!("/shops/{SHOP}/decisions")).await?;
@@ -217,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
         ("backtests", format!("/shops/{SHOP}/backtests")),
         ("insights", format!("/shops/{SHOP}/insights")),
     ] {
-        timings.push(time_page(&console, page, &hash, args.rounds).await?);
+        timings.push(time_page(console, page, &hash, args.rounds).await?);
     }
 
     // Preview: the edited settings backtested on the last 30 days (every decision).
@@ -240,9 +233,9 @@ async fn main() -> anyhow::Result<()> {
         ("platform-fraud-list", "/platform/fraud-list"),
         ("platform-guardrails", "/platform/guardrails"),
     ] {
-        timings.push(time_page(&console, page, hash, args.rounds).await?);
+        timings.push(time_page(console, page, hash, args.rounds).await?);
     }
-    console.client.clone().close().await?;
+    session.close().await?;
 
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
     if args.json {

@@ -9,9 +9,7 @@
 //! (`.ci/run` installs it), where a missing browser fails.
 
 use arbiter::server::FrontDoor;
-use arbiter_tests::browser::{
-    CHROMEDRIVER, Console, available, browser, screenshots_dir, start_driver,
-};
+use arbiter_tests::browser::{CHROMEDRIVER, Console, Session, available};
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim, with};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -58,17 +56,9 @@ async fn a_seller_and_an_operator_use_the_console_in_a_real_browser() -> anyhow:
     seed(&app).await?;
     let seller = app.seller_token(SHOP).await?;
     let served = app.serve(FrontDoor::default()).await?;
-    let driver = start_driver().await?;
-    let profile = tempfile::tempdir()?;
-    let shots = screenshots_dir();
-    std::fs::create_dir_all(&shots)?;
-    let console = Console {
-        client: browser(&driver, profile.path()).await?,
-        base: format!("http://{}", served.address()),
-        shots,
-    };
-    let outcome = walk(&console, &app, &seller).await;
-    console.client.close().await?;
+    let session = Session::start(served.address()).await?;
+    let outcome = walk(&session.console, &app, &seller).await;
+    session.close().await?;
     outcome
 }
 
