@@ -30,6 +30,14 @@ CREATE TABLE claim_insights (
     contributions_json  TEXT NOT NULL
 );
 
+-- Whether claims recorded before this migration are still to be counted: one row while
+-- they are (the last claim id counted so far), none once they all are, so a ledger
+-- that opens after that reads this table and nothing more.
+CREATE TABLE insights_backfill (
+    counted_up_to  TEXT NOT NULL
+);
+INSERT INTO insights_backfill (counted_up_to) SELECT '' WHERE EXISTS (SELECT 1 FROM claims);
+
 -- The console lists a shop's decisions filtered by kind.
 ALTER TABLE decisions ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 UPDATE decisions SET kind = COALESCE(json_extract(request_json, '$.kind'), '');

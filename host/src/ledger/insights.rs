@@ -237,13 +237,22 @@ pub(super) async fn count_claim<S: Statements>(
 
 /// Counts in the insights every claim recorded before they were kept (a ledger older
 /// than migration 0015): each claim with no `claim_insights` row, at its latest
-/// decision, a page per transaction, in claim order. Run when the ledger opens; on
-/// PostgreSQL each claim is taken under the lock a decision's write takes, and counted
-/// only if no decision counted it meanwhile. A claim whose decision cannot be read is
-/// marked counted with nothing, so it is not tried again. How many claims it counted.
+/// decision, a page per transaction, in claim order. Run when the ledger opens, and
+/// only while migration 0015's `insights_backfill` row says there is work left: the
+/// row keeps the last claim counted, so an interrupted backfill resumes there, and the
+/// last page deletes it, so later starts read one row and nothing more. On PostgreSQL
+/// each claim is taken under the lock a decision's write takes, and counted only if no
+/// decision counted it meanwhile. A claim whose decision cannot be read is marked
+/// counted with nothing, so it is not tried again. How many claims it counted.
 pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, LedgerError> {
+    let pending = sqlx::query("SELECT counted_up_to FROM insights_backfill")
+        .fetch_optional(pool)
+        .await?;
+    let Some(pending) = pending else {
+        return Ok(0);
+    };
+    let mut after: String = pending.try_get("counted_up_to")?;
     let mut counted = 0u64;
-    let mut after = String::new();
     loop {
         let mut tx = pool.begin().await?;
         let page: Vec<(String, String, String)> = sqlx::query(
@@ -266,7 +275,10 @@ pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, Le
         })
         .collect::<Result<_, sqlx::Error>>()?;
         let Some((last, _, _)) = page.last() else {
-            tx.rollback().await?;
+            sqlx::query("DELETE FROM insights_backfill")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             return Ok(counted);
         };
         after.clone_from(last);
@@ -328,6 +340,10 @@ pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, Le
                 }
             }
         }
+        sqlx::query("UPDATE insights_backfill SET counted_up_to = $1")
+            .bind(&after)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(counted, "insights: counted claims recorded before them");
     }

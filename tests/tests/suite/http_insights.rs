@@ -261,6 +261,10 @@ async fn claims_recorded_before_the_insights_are_counted_when_the_ledger_opens()
                 let removed = sqlx::query(forget).execute(&mut ledger).await?;
                 anyhow::ensure!(removed.rows_affected() > 0, "nothing to {forget}");
             }
+            // What migration 0015 leaves on a ledger that has claims: work to do.
+            sqlx::query("INSERT INTO insights_backfill (counted_up_to) VALUES ('')")
+                .execute(&mut ledger)
+                .await?;
             ledger.close().await?;
             Ok(())
         })
@@ -268,8 +272,23 @@ async fn claims_recorded_before_the_insights_are_counted_when_the_ledger_opens()
     let counted_at_open = app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?;
     assert_eq!(counted_at_open, counted_live);
 
-    // Counted once: opening again changes nothing, and a new revision moves the claim.
-    let app = app.restart().await?;
+    // Counted once: the backfill marked itself done, opening again changes nothing, and
+    // a new revision moves the claim.
+    let app = app
+        .restart_after(|data_dir| async move {
+            use sqlx::{Connection as _, Row as _};
+            let file = data_dir.join("arbiter.db");
+            let mut ledger =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display())).await?;
+            let left: i64 = sqlx::query("SELECT COUNT(*) AS left FROM insights_backfill")
+                .fetch_one(&mut ledger)
+                .await?
+                .try_get("left")?;
+            anyhow::ensure!(left == 0, "the backfill did not mark itself done");
+            ledger.close().await?;
+            Ok(())
+        })
+        .await?;
     assert_eq!(
         app.get(&path, Some(OPERATOR_TOKEN)).await?.json()?,
         counted_live
