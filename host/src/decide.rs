@@ -56,6 +56,10 @@ pub struct Decided {
     pub shop_module_called: bool,
     /// What the shop's module wrote to stdout and stderr (capped), if anything.
     pub guest_output: Option<String>,
+    /// How long the compensation policy ran (with its fallback), and then the
+    /// envelope: for the metrics, never part of the answer.
+    pub policy_time: std::time::Duration,
+    pub envelope_time: std::time::Duration,
 }
 
 /// What the fraud screen made of a claim, with the claim and history as the policies see
@@ -128,6 +132,7 @@ pub fn decide_screened(
     let mut fell_back = false;
     let mut shop_module_called = false;
     let mut guest_output = None;
+    let mut policy_time = std::time::Duration::ZERO;
     let (risk, signals, draft, extra_actions, failure) = match &screened.assessment {
         Ok(assessment) => {
             let risk = convert::risk(assessment.risk);
@@ -144,7 +149,9 @@ pub fn decide_screened(
             let (draft, failure) = match &assessment.platform_decision {
                 Some(decision) => (Draft::from_module(decision), None),
                 None => {
+                    let started = std::time::Instant::now();
                     let run = run_policy(policy, claim, history, request);
+                    policy_time = started.elapsed();
                     fell_back = run.fell_back;
                     shop_module_called = run.called;
                     guest_output = run.output;
@@ -171,6 +178,7 @@ pub fn decide_screened(
         }
     };
 
+    let envelope_started = std::time::Instant::now();
     let mut draft = envelope::apply_guardrails(draft, risk, request, spending, policy.guardrails);
     for action in extra_actions {
         if !draft.actions.contains(&action) {
@@ -216,6 +224,8 @@ pub fn decide_screened(
         fell_back,
         shop_module_called,
         guest_output,
+        policy_time,
+        envelope_time: envelope_started.elapsed(),
     }
 }
 

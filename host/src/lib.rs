@@ -21,6 +21,7 @@ pub mod history;
 pub mod insights;
 pub mod job_threads;
 pub mod ledger;
+pub mod metrics;
 pub mod money;
 pub mod progressive;
 pub mod registry;

@@ -77,7 +77,7 @@ async fn live(
     let mut n = first;
     while !until(times.len()) {
         let started = Instant::now();
-        service.decide(&claim(LIVE_SHOP, n), None).await?;
+        service.decide(&claim(LIVE_SHOP, n), None, None).await?;
         times.push(started.elapsed());
         n += 1;
     }
@@ -93,7 +93,7 @@ async fn measure(decisions: usize) -> anyhow::Result<serde_json::Value> {
     let data = tempfile::tempdir()?;
     let service = Service::open(data.path(), Limits::default()).await?;
     for n in 0..decisions {
-        service.decide(&claim(SHOP, n), None).await?;
+        service.decide(&claim(SHOP, n), None, None).await?;
     }
 
     let started = Instant::now();

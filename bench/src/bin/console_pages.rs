@@ -104,7 +104,7 @@ async fn fill(app: &TestApp, count: u64) -> anyhow::Result<u64> {
                     return anyhow::Ok(());
                 }
                 let body = serde_json::to_vec(&claim(n, today_ms)?)?;
-                if service.decide(&body, None).await.is_err() {
+                if service.decide(&body, None, None).await.is_err() {
                     refused.fetch_add(1, Ordering::Relaxed);
                 }
                 if n > 0 && n.is_multiple_of(10_000) {

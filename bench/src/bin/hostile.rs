@@ -251,7 +251,7 @@ async fn drive(
         let failures = failures.clone();
         calls.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let reply = service.decide(body.as_bytes(), None).await?;
+            let reply = service.decide(body.as_bytes(), None, None).await?;
             let took = sent.elapsed();
             if let Some(latencies) = latencies {
                 latencies

@@ -118,8 +118,8 @@ async fn measure(decisions: i64, timed: usize, quiet: bool) -> anyhow::Result<Va
     };
     for n in 0..WARMUP {
         let body = claim(n);
-        large.decide(body.as_bytes(), None).await?;
-        empty.decide(body.as_bytes(), None).await?;
+        large.decide(body.as_bytes(), None, None).await?;
+        empty.decide(body.as_bytes(), None, None).await?;
     }
 
     let (mut on_large, mut on_empty) = (Timed::new(timed), Timed::new(timed));
@@ -141,7 +141,7 @@ async fn measure(decisions: i64, timed: usize, quiet: bool) -> anyhow::Result<Va
             service.ledger().history(&request).await?;
             times.history.push(started.elapsed());
             let started = Instant::now();
-            let reply = service.decide(body.as_bytes(), None).await?;
+            let reply = service.decide(body.as_bytes(), None, None).await?;
             times.decide.push(started.elapsed());
             if is_large {
                 last_large = reply.body;

@@ -99,7 +99,9 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
             &format!("shop-{shop}"),
             &format!("u-{shop}"),
         );
-        let reply = service.decide(claim.to_string().as_bytes(), None).await?;
+        let reply = service
+            .decide(claim.to_string().as_bytes(), None, None)
+            .await?;
         let answer: Value = serde_json::from_str(&reply.body)?;
         anyhow::ensure!(
             answer["policy"]["module"] == json!(digests[shop % modules]),
@@ -145,7 +147,9 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
             "swap-shop",
             &format!("swap-u{swap}"),
         );
-        let reply = service.decide(claim.to_string().as_bytes(), None).await?;
+        let reply = service
+            .decide(claim.to_string().as_bytes(), None, None)
+            .await?;
         let took = answered.elapsed();
         let answer: Value = serde_json::from_str(&reply.body)?;
         anyhow::ensure!(

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 
 use super::auth::may_manage_shop;
 use super::extract::ShopId;
+use super::paging::{cursor_text, cut_page, parse_cursor};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::contract::{ClaimKind, DecisionResponse, Outcome, Timestamp, check_id};
-use crate::ledger::{DecisionCursor, DecisionFilter, ListedDecision};
+use crate::ledger::{DecisionFilter, ListedDecision};
 
 /// How many decisions a page holds unless asked, and at most.
 const PAGE: u32 = 50;
@@ -49,24 +50,6 @@ fn one_of<T: serde::de::DeserializeOwned>(
             .map_err(|_| bad(field, format!("`{value}` is not one of its values")))?;
     }
     Ok(())
-}
-
-/// The cursor of the page after the one ending with `last`: `<millis>.<decision id>`.
-fn cursor_text(last: &ListedDecision) -> String {
-    format!("{}.{}", last.decided_at_ms, last.decision_id)
-}
-
-fn parse_cursor(text: &str) -> Result<DecisionCursor, ApiError> {
-    let (millis, decision_id) = text
-        .split_once('.')
-        .ok_or_else(|| bad("cursor", "not a cursor this API gave"))?;
-    let decided_at_ms = millis
-        .parse()
-        .map_err(|_| bad("cursor", "not a cursor this API gave"))?;
-    Ok(DecisionCursor {
-        decided_at_ms,
-        decision_id: decision_id.to_owned(),
-    })
 }
 
 /// Money a decision gives, per currency.
@@ -140,13 +123,9 @@ pub(super) async fn list(
         .service
         .list_decisions(&shop_id, filter, before.as_ref(), limit + 1)
         .await?;
-    let page = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_cursor = (decisions.len() > page)
-        .then(|| {
-            decisions.truncate(page);
-            decisions.last().map(cursor_text)
-        })
-        .flatten();
+    let next_cursor = cut_page(&mut decisions, limit, |last| {
+        cursor_text(last.decided_at_ms, &last.decision_id)
+    });
     Ok(axum::Json(json!({
         "shop_id": shop_id,
         "decisions": decisions.iter().map(listed_json).collect::<Vec<_>>(),

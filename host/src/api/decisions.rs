@@ -1,14 +1,15 @@
 //! `POST /v1/decisions` and `GET /v1/decisions/{id}`.
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::auth::{may_decide, may_manage_shop};
 use super::extract::{DecisionId, body_bytes};
+use super::observe::RequestId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
 
@@ -16,6 +17,7 @@ pub(super) async fn decide(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
+    request_id: Option<Extension<RequestId>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     may_decide(&principal)?;
@@ -27,7 +29,11 @@ pub(super) async fn decide(
         })?),
         None => None,
     };
-    let reply = state.service.decide(&body, key).await?;
+    let request_id = request_id.map(|Extension(RequestId(id))| id);
+    let reply = state
+        .service
+        .decide(&body, key, request_id.as_deref())
+        .await?;
     let mut response = (
         StatusCode::OK,
         [(
@@ -94,6 +100,7 @@ pub(super) async fn explain(
         "failure_detail": stored.failure_detail,
         "guest_output": stored.guest_output,
         "latency_us": stored.latency_us,
+        "request_id": stored.request_id,
         "decided_at": crate::contract::Timestamp::from_unix_millis(stored.decided_at_ms)
             .map(|at| at.to_string()),
     });

@@ -56,6 +56,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The machine-readable code of the answer (`error.code`).
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),

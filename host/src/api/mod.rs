@@ -7,11 +7,14 @@ mod backtests;
 mod decision_list;
 mod decisions;
 mod error;
+mod export;
 mod extract;
 mod feedback;
 mod health;
 mod insights;
 mod modules;
+mod observe;
+mod paging;
 mod platform;
 mod policies;
 mod rollouts;
@@ -20,10 +23,13 @@ mod whoami;
 
 pub use backtests::backtest_body;
 pub use error::ApiError;
+pub use export::NEXT_CURSOR;
+pub use observe::{REQUEST_ID, RequestId, metrics_router};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -55,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .max_bytes
         .saturating_add(1);
     Router::new()
-        .route("/v1/decisions", post(decisions::decide))
+        .route("/v1/decisions", post(decisions::decide).get(export::export))
         .route("/v1/decisions/{decision_id}", get(decisions::explain))
         .route("/v1/decisions/{decision_id}/feedback", post(feedback::give))
         .route("/v1/shops/{shop_id}/feedback", get(feedback::by_version))
@@ -121,13 +127,19 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/v1/openapi.json", get(openapi))
+        .route("/metrics", get(observe::metrics))
         .merge(crate::console::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         // After the routes: it applies to those registered before it. `Allow` is kept.
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::http_metrics,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(observe::request_span))
+        .layer(middleware::from_fn(observe::request_id))
         .with_state(state)
 }
 

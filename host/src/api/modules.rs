@@ -48,12 +48,23 @@ fn scope(principal: &Principal) -> Result<Option<&str>, ApiError> {
     }
 }
 
+/// `POST /v1/modules`, counted in the metrics by how it ended.
 pub(super) async fn upload(
     State(state): State<AppState>,
     principal: Principal,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let scope = scope(&principal)?.unwrap_or("*").to_owned();
+    let outcome = upload_module(&state, &principal, body).await;
+    super::observe::count_upload(state.service.metrics(), &outcome);
+    outcome
+}
+
+async fn upload_module(
+    state: &AppState,
+    principal: &Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let scope = scope(principal)?.unwrap_or("*").to_owned();
     let max = state.service.registry().upload_limits().max_bytes;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -78,7 +89,7 @@ pub(super) async fn upload(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(module_body(&record, &principal))))
+    Ok((status, axum::Json(module_body(&record, principal))))
 }
 
 pub(super) async fn list(

@@ -2,6 +2,7 @@
 
 mod backtest;
 mod decide;
+mod decisions;
 mod limits;
 mod module;
 mod policy;
@@ -33,6 +34,8 @@ enum Command {
     /// Try a module or settings on a shop's recorded claims on a running server, and
     /// print what would have changed.
     Backtest(backtest::BacktestArgs),
+    /// Export a running server's decision log (NDJSON) to a file.
+    Decisions(decisions::DecisionsArgs),
 }
 
 /// Runs the command the arguments name.
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Module(args) => module::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Decisions(args) => decisions::run(args),
     }
 }

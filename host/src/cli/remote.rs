@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use arbiter::api::NEXT_CURSOR;
 use serde_json::Value;
 use ureq::http;
 
@@ -74,6 +75,16 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// A page of NDJSON lines and where the next starts.
+#[derive(Debug)]
+pub struct LinesPage {
+    pub text: String,
+    pub next_cursor: Option<String>,
+}
+
+/// The largest body read from the server (a page of exported decisions).
+const MAX_BODY: u64 = 256 << 20;
+
 /// A blocking client for one server.
 #[derive(Debug)]
 pub struct Client {
@@ -134,38 +145,30 @@ impl Client {
         self.request(method, path, Some(("application/octet-stream", bytes)))
     }
 
+    /// A page of NDJSON at `path` and the cursor of the next (the `Arbiter-Next-Cursor`
+    /// header), if there is one.
+    pub fn get_lines(&self, path: &str) -> Result<LinesPage, RemoteError> {
+        let response = self.send(http::Method::GET, path, None, "application/x-ndjson")?;
+        let next_cursor = response
+            .headers()
+            .get(NEXT_CURSOR)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let (status, text) = self.read(response)?;
+        if (200..300).contains(&status) {
+            return Ok(LinesPage { text, next_cursor });
+        }
+        Err(self.api_error(status, &text))
+    }
+
     fn request(
         &self,
         method: http::Method,
         path: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<Reply, RemoteError> {
-        let url = format!("{}{path}", self.server);
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header(http::header::ACCEPT, "application/json");
-        if let Some(token) = &self.token {
-            builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let bad = |error: http::Error| RemoteError::BadRequest(format!("{url}: {error}"));
-        let response = match body {
-            Some((content_type, bytes)) => {
-                let request = builder
-                    .header(http::header::CONTENT_TYPE, content_type)
-                    .body(bytes)
-                    .map_err(bad)?;
-                self.agent.run(request)
-            }
-            None => self.agent.run(builder.body(()).map_err(bad)?),
-        }
-        .map_err(|error| self.failed(error))?;
-
-        let status = response.status().as_u16();
-        let text = response
-            .into_body()
-            .read_to_string()
-            .map_err(|error| self.failed(error))?;
+        let response = self.send(method, path, body, "application/json")?;
+        let (status, text) = self.read(response)?;
         if (200..300).contains(&status) {
             let body = match text.trim() {
                 "" => Value::Null,
@@ -177,7 +180,53 @@ impl Client {
             };
             return Ok(Reply { status, body });
         }
-        let mut error = parse_error(&self.server, status, &text);
+        Err(self.api_error(status, &text))
+    }
+
+    fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        accept: &str,
+    ) -> Result<http::Response<ureq::Body>, RemoteError> {
+        let url = format!("{}{path}", self.server);
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header(http::header::ACCEPT, accept);
+        if let Some(token) = &self.token {
+            builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let bad = |error: http::Error| RemoteError::BadRequest(format!("{url}: {error}"));
+        match body {
+            Some((content_type, bytes)) => {
+                let request = builder
+                    .header(http::header::CONTENT_TYPE, content_type)
+                    .body(bytes)
+                    .map_err(bad)?;
+                self.agent.run(request)
+            }
+            None => self.agent.run(builder.body(()).map_err(bad)?),
+        }
+        .map_err(|error| self.failed(error))
+    }
+
+    /// The status and the whole body of `response`.
+    fn read(&self, response: http::Response<ureq::Body>) -> Result<(u16, String), RemoteError> {
+        let status = response.status().as_u16();
+        let text = response
+            .into_body()
+            .into_with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|error| self.failed(error))?;
+        Ok((status, text))
+    }
+
+    /// The error an error status's body says.
+    fn api_error(&self, status: u16, text: &str) -> RemoteError {
+        let mut error = parse_error(&self.server, status, text);
         if let (RemoteError::Api(failure), None) = (&mut error, &self.token)
             && failure.code == "unauthorized"
         {
@@ -185,7 +234,7 @@ impl Client {
                 .message
                 .push_str(" (no token given: --token or ARBITER_TOKEN)");
         }
-        Err(error)
+        error
     }
 
     fn failed(&self, error: ureq::Error) -> RemoteError {

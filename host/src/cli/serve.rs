@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arbiter::access::{Access, operator_token_file};
-use arbiter::api::{AppState, router};
+use arbiter::api::{AppState, metrics_router, router};
 use arbiter::ledger::Storage;
 use arbiter::server::{self, FrontDoor};
 use arbiter::service::Service;
@@ -36,10 +36,29 @@ pub struct ServeArgs {
     /// in the data dir (owner-readable only) and printed once.
     #[arg(long, env = "ARBITER_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
+    /// Also serve `GET /metrics` without a token on this address, for a Prometheus
+    /// scraper inside the network (on the API listener it needs the operator token).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// How log lines are written to stderr: `pretty` for people, `json` (one object per
+    /// line, with the request's span and id) for machines.
+    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+    /// Count nothing for `/metrics` (which then shows zeros): only to measure what the
+    /// metrics cost a decision.
+    #[arg(long, hide = true)]
+    no_metrics: bool,
     #[command(flatten)]
     limits: LimitsArgs,
     #[command(flatten)]
     front_door: FrontDoorArgs,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
 }
 
 /// How long the server waits for slow clients, and how many it holds at once.
@@ -103,14 +122,18 @@ impl FrontDoorArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Pretty => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,6 +170,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service = Service::open_on(&storage, &args.data, limits, args.limits.upload_limits())
         .await
         .with_context(|| format!("opening the service on {storage}"))?;
+    service.metrics().set_enabled(!args.no_metrics);
     let access = Access::new(&operator_token, service.ledger().clone());
     let app = router(AppState {
         service: service.clone(),
@@ -159,6 +183,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, data = %args.data.display(), %storage, "arbiter is serving");
     eprintln!("listening on http://{address}");
+    if let Some(metrics_listen) = args.metrics_listen {
+        let scrape = tokio::net::TcpListener::bind(metrics_listen)
+            .await
+            .with_context(|| format!("listening for metrics on {metrics_listen}"))?;
+        tracing::info!(address = %scrape.local_addr()?, "metrics are served without a token");
+        let metrics = metrics_router(service.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(scrape, metrics).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+    }
     let drained = server::serve(listener, app, front_door, shutdown_signal()).await;
     service.close().await;
     tracing::info!(open = drained.open, cut = drained.cut, "stopped");

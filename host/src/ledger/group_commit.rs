@@ -21,12 +21,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use std::time::Instant;
+
 use tokio::sync::oneshot;
 
 use super::records::DecisionRow;
 use super::statements::{Statements, StoreError};
+use super::tallies::Tallies;
 use super::writer::Writer;
 use super::{Dialect, LedgerError, embedded};
+use crate::metrics::CommitMetrics;
 
 /// The most rows in one transaction.
 const MAX_BATCH: usize = 256;
@@ -57,6 +61,7 @@ pub struct CommitStats {
 struct Counters {
     commits: AtomicU64,
     decisions: AtomicU64,
+    measured: CommitMetrics,
 }
 
 #[derive(Debug)]
@@ -97,6 +102,11 @@ impl GroupCommit {
         Ok(Self { sender, stats })
     }
 
+    /// The batch sizes and commit times, for the server's metrics.
+    pub(super) fn metrics(&self) -> &CommitMetrics {
+        &self.stats.measured
+    }
+
     pub(super) fn stats(&self) -> CommitStats {
         CommitStats {
             commits: self.stats.commits.load(Ordering::Relaxed),
@@ -126,6 +136,7 @@ async fn write_on_task(
 ) {
     while let Ok(first) = receiver.recv_async().await {
         let mut batch = next_batch(first, &receiver);
+        let started = Instant::now();
         let rows: Vec<&DecisionRow> = batch.iter().map(|pending| &pending.row).collect();
         let outcome = match writer.acquire().await {
             // `done` keeps the connection after a commit, closes it after a failure and
@@ -136,7 +147,7 @@ async fn write_on_task(
             }
             Err(error) => Err(error),
         };
-        settle(&mut batch, outcome, &stats);
+        settle(&mut batch, outcome, &stats, started);
     }
 }
 
@@ -152,6 +163,7 @@ fn write_on_thread(
     let mut since_checkpoint = 0;
     while let Ok(first) = receiver.recv() {
         let mut batch = next_batch(first, receiver);
+        let started = Instant::now();
         let rows: Vec<&DecisionRow> = batch.iter().map(|pending| &pending.row).collect();
         let outcome = match connection
             .take()
@@ -183,7 +195,7 @@ fn write_on_thread(
         };
         let committed = outcome.is_ok();
         since_checkpoint += batch.len();
-        settle(&mut batch, outcome, stats);
+        settle(&mut batch, outcome, stats, started);
         if let Some(connection) = connection.as_ref().filter(|_| committed)
             && since_checkpoint >= CHECKPOINT_AFTER
         {
@@ -202,14 +214,21 @@ fn next_batch(first: Pending, receiver: &flume::Receiver<Pending>) -> Vec<Pendin
 }
 
 /// Answers each caller of `batch` with its row's outcome, or with the fault that failed
-/// the batch, and counts what committed.
+/// the batch, and counts what committed (a batch written from `started`).
 fn settle(
     batch: &mut Vec<Pending>,
     outcome: Result<Vec<Result<bool, StoreError>>, LedgerError>,
     stats: &Counters,
+    started: Instant,
 ) {
     match outcome {
         Ok(results) => {
+            stats
+                .measured
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            #[allow(clippy::cast_precision_loss)] // at most MAX_BATCH
+            stats.measured.batch_sizes.observe(batch.len() as f64);
             let written = results.iter().filter(|result| result.is_ok()).count();
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats
@@ -281,7 +300,8 @@ async fn write_rows<S: Statements>(
 
 /// Writes the rows in the order of their claims (so hosts sharing a PostgreSQL take
 /// their claims' locks in one order and never wait on each other in a circle), then
-/// commits; the outcomes come back in the rows' order.
+/// the running counts they moved (see [`Tallies`]), then commits; the outcomes come
+/// back in the rows' order.
 async fn write_in_transaction<S: Statements>(
     store: &mut S,
     dialect: Dialect,
@@ -290,10 +310,15 @@ async fn write_in_transaction<S: Statements>(
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&index| (rows[index].claim_id(), rows[index].idempotency_key()));
     let mut outcomes = Vec::with_capacity(rows.len());
+    let mut tallies = Tallies::default();
     for index in order {
         store.execute("SAVEPOINT decision", &[]).await?;
-        let outcome = match rows[index].write(store, dialect).await {
-            Ok(inserted) => Ok(inserted),
+        let mut counted = Tallies::default();
+        let outcome = match rows[index].write(store, dialect, &mut counted).await {
+            Ok(inserted) => {
+                tallies.merge(counted);
+                Ok(inserted)
+            }
             Err(error) if error.is_storage_fault() => return Err(error),
             Err(error) => {
                 store.execute("ROLLBACK TO SAVEPOINT decision", &[]).await?;
@@ -303,6 +328,7 @@ async fn write_in_transaction<S: Statements>(
         store.execute("RELEASE SAVEPOINT decision", &[]).await?;
         outcomes.push((index, outcome));
     }
+    tallies.write(store).await?;
     store.execute("COMMIT", &[]).await?;
     outcomes.sort_by_key(|(index, _)| *index);
     Ok(outcomes.into_iter().map(|(_, outcome)| outcome).collect())

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
 
 use super::statements::{Param, Statements, StoreError};
+use super::tallies::{InsightDelta, InsightKey, Tallies};
 use super::{Dialect, Ledger, LedgerError, label, utc_day};
 use crate::contract::{DecisionRequest, DecisionResponse, Item, Outcome, Risk};
 use crate::insights::{Dimension, InsightRow};
@@ -43,11 +44,9 @@ struct Contribution {
     money: i64,
 }
 
-/// The aggregate row a contribution lands in.
-type RowKey = (String, String, i64, String, String);
-
 impl Contribution {
-    fn row(&self) -> RowKey {
+    /// The aggregate row it lands in.
+    fn row(&self) -> InsightKey {
         (
             self.shop_id.clone(),
             self.dimension.clone(),
@@ -56,29 +55,15 @@ impl Contribution {
             self.currency.clone(),
         )
     }
-}
 
-/// The changes to one aggregate row.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Delta {
-    claims: i64,
-    escalations: i64,
-    fraud_flagged: i64,
-    money: i64,
-}
-
-impl Delta {
-    fn add(&mut self, contribution: &Contribution, sign: i64) {
-        self.claims += sign;
-        self.escalations += sign * i64::from(contribution.escalated);
-        self.fraud_flagged += sign * i64::from(contribution.fraud_flagged);
-        self.money = self
-            .money
-            .saturating_add(sign.saturating_mul(contribution.money));
-    }
-
-    fn is_zero(&self) -> bool {
-        *self == Self::default()
+    /// What it moves in its row, added (`sign` 1) or taken out (-1).
+    fn delta(&self, sign: i64) -> InsightDelta {
+        InsightDelta {
+            claims: sign,
+            escalations: sign * i64::from(self.escalated),
+            fraud_flagged: sign * i64::from(self.fraud_flagged),
+            money: sign.saturating_mul(self.money),
+        }
     }
 }
 
@@ -158,70 +143,41 @@ pub(crate) fn money_shares(items: &[Item], money: i64) -> Vec<(&Item, i64)> {
 }
 
 /// Moves the claim's counts to what `facts` (its latest revision) says: what it added
-/// before is taken out and its new contributions added, in the transaction open on
-/// `store`.
+/// before is taken out of `tallies` and its new contributions added, and what it adds
+/// now is kept in `claim_insights`, in the transaction open on `store`. A `new_claim`
+/// has added nothing before, so nothing is read.
 pub(super) async fn count_claim<S: Statements>(
     store: &mut S,
+    tallies: &mut Tallies,
+    new_claim: bool,
     facts: &ClaimFacts<'_>,
 ) -> Result<(), StoreError> {
     let claim = [Param::Text(facts.claim_id)];
-    let previous: Vec<Contribution> = match store
-        .fetch_optional(
-            "SELECT contributions_json FROM claim_insights WHERE claim_id = $1",
-            &claim,
-            |row| row.text("contributions_json"),
-        )
-        .await?
-    {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|error| StoreError::Corrupt(format!("a claim's insights: {error}")))?,
-        None => Vec::new(),
+    let previous: Vec<Contribution> = if new_claim {
+        Vec::new()
+    } else {
+        match store
+            .fetch_optional(
+                "SELECT contributions_json FROM claim_insights WHERE claim_id = $1",
+                &claim,
+                |row| row.text("contributions_json"),
+            )
+            .await?
+        {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|error| StoreError::Corrupt(format!("a claim's insights: {error}")))?,
+            None => Vec::new(),
+        }
     };
     let current = contributions(facts);
     if previous == current {
         return Ok(());
     }
-
-    let mut deltas: BTreeMap<RowKey, Delta> = BTreeMap::new();
     for contribution in &previous {
-        deltas
-            .entry(contribution.row())
-            .or_default()
-            .add(contribution, -1);
+        tallies.add_insight(contribution.row(), contribution.delta(-1));
     }
     for contribution in &current {
-        deltas
-            .entry(contribution.row())
-            .or_default()
-            .add(contribution, 1);
-    }
-    for ((shop_id, dimension, utc_day, key, currency), delta) in &deltas {
-        if delta.is_zero() {
-            continue;
-        }
-        store
-            .execute(
-                "INSERT INTO insight_days (shop_id, dimension, utc_day, key, currency, claims,
-                     escalations, fraud_flagged, money)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (shop_id, dimension, utc_day, key, currency) DO UPDATE SET
-                     claims = insight_days.claims + excluded.claims,
-                     escalations = insight_days.escalations + excluded.escalations,
-                     fraud_flagged = insight_days.fraud_flagged + excluded.fraud_flagged,
-                     money = insight_days.money + excluded.money",
-                &[
-                    Param::Text(shop_id),
-                    Param::Text(dimension),
-                    Param::Int(*utc_day),
-                    Param::Text(key),
-                    Param::Text(currency),
-                    Param::Int(delta.claims),
-                    Param::Int(delta.escalations),
-                    Param::Int(delta.fraud_flagged),
-                    Param::Int(delta.money),
-                ],
-            )
-            .await?;
+        tallies.add_insight(contribution.row(), contribution.delta(1));
     }
     let json = serde_json::to_string(&current)
         .map_err(|error| StoreError::Corrupt(format!("a claim's insights: {error}")))?;
@@ -282,6 +238,7 @@ pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, Le
             return Ok(counted);
         };
         after.clone_from(last);
+        let mut tallies = Tallies::default();
         for (claim_id, shop_id, customer_id) in &page {
             if let Some(lock) = dialect.lock_claim() {
                 sqlx::query(lock).bind(claim_id).execute(&mut *tx).await?;
@@ -326,7 +283,7 @@ pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, Le
                         money_given: response.money_given(),
                         items: &request.items,
                     };
-                    count_claim(&mut *tx, &facts).await?;
+                    count_claim(&mut *tx, &mut tallies, false, &facts).await?;
                     counted += 1;
                 }
                 _ => {
@@ -340,6 +297,7 @@ pub(super) async fn backfill(pool: &AnyPool, dialect: Dialect) -> Result<u64, Le
                 }
             }
         }
+        tallies.write(&mut *tx).await?;
         sqlx::query("UPDATE insights_backfill SET counted_up_to = $1")
             .bind(&after)
             .execute(&mut *tx)

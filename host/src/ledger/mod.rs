@@ -33,6 +33,7 @@ mod shadows;
 mod shop_decisions;
 mod statements;
 pub mod storage;
+mod tallies;
 mod versions;
 mod writer;
 
@@ -250,6 +251,16 @@ impl Ledger {
     /// How many transactions have committed how many decisions since the ledger opened.
     pub fn commit_stats(&self) -> CommitStats {
         self.decisions.stats()
+    }
+
+    /// The group commit's batch sizes and commit times, for the server's metrics.
+    pub fn commit_metrics(&self) -> &crate::metrics::CommitMetrics {
+        self.decisions.metrics()
+    }
+
+    /// Whether writes are failing now (until one succeeds again).
+    pub fn writes_failing(&self) -> bool {
+        self.writer.failing()
     }
 }
 

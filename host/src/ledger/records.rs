@@ -5,7 +5,8 @@ macro_rules! stored_decision_columns {
     () => {
         "decision_id, shop_id, module_digest, settings_version, failure, failure_detail,
          guest_output, latency_us, decided_at_ms, request_json, response_json, history_json,
-         signals_json, guardrails_json, settings_json, fraud_module_digest, fraud_settings_json"
+         signals_json, guardrails_json, settings_json, fraud_module_digest, fraud_settings_json,
+         request_id"
     };
 }
 pub(super) use stored_decision_columns;
@@ -15,6 +16,7 @@ use sqlx::Row;
 use super::insights::{ClaimFacts, count_claim};
 use super::rollouts::{Counted as RolloutCounted, RolloutTag, count_decision};
 use super::statements::{Param, Statements, StoreError};
+use super::tallies::Tallies;
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64, utc_day};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Item, Reason};
 use crate::engine::ModuleDigest;
@@ -47,6 +49,8 @@ pub struct DecisionRecord<'a> {
     pub decided_at_ms: i64,
     /// The rollout, step and side the decision is counted in, if any.
     pub rollout: Option<&'a RolloutTag>,
+    /// The id of the HTTP request that asked for it (`x-request-id`), if any.
+    pub request_id: Option<&'a str>,
 }
 
 /// A decision as its rows: every value bound, owned, so the group commit can write it
@@ -87,6 +91,7 @@ pub(super) struct DecisionRow {
     photos: Vec<String>,
     items: Vec<Item>,
     rollout: Option<RolloutTag>,
+    request_id: Option<String>,
 }
 
 impl From<DecisionRecord<'_>> for DecisionRow {
@@ -137,6 +142,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
                 .collect(),
             items: request.items.clone(),
             rollout: record.rollout.cloned(),
+            request_id: record.request_id.map(str::to_owned),
         }
     }
 }
@@ -150,13 +156,15 @@ impl DecisionRow {
         &self.idempotency_key
     }
 
-    /// Writes the decision, the claim's latest state (moving its money in the running
-    /// totals) and its photos in the transaction open on `store`; `false` (and nothing
-    /// written) when the idempotency key is already taken.
+    /// Writes the decision, the claim's latest state and its photos in the transaction
+    /// open on `store`, and adds what it moves in the running counts to `tallies` (the
+    /// caller writes those once per commit); `false` (and nothing written or counted)
+    /// when the idempotency key is already taken.
     pub(super) async fn write<S: Statements>(
         &self,
         store: &mut S,
         dialect: Dialect,
+        tallies: &mut Tallies,
     ) -> Result<bool, StoreError> {
         let inserted = store
             .execute(
@@ -165,9 +173,9 @@ impl DecisionRow {
                      settings_version, mode, failure, latency_us, decided_at_ms, request_json,
                      response_json, history_json, signals_json, guardrails_json, settings_json,
                      fraud_module_digest, fraud_settings_json, guest_output, failure_detail,
-                     rollout_id, rollout_step, rollout_side, kind)
+                     rollout_id, rollout_step, rollout_side, kind, request_id)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     Param::Text(&self.decision_id),
@@ -199,26 +207,14 @@ impl DecisionRow {
                     Param::OptionalInt(self.rollout.as_ref().map(|tag| to_i64(tag.step))),
                     Param::OptionalText(self.rollout.as_ref().map(|tag| tag.side.name())),
                     Param::Text(&self.kind),
+                    Param::OptionalText(self.request_id.as_deref()),
                 ],
             )
             .await?;
         if inserted == 0 {
             return Ok(false);
         }
-        store
-            .execute(
-                "INSERT INTO version_counts (shop_id, module_digest, settings_version, decisions,
-                     feedback, overridden)
-                 VALUES ($1, $2, $3, 1, 0, 0)
-                 ON CONFLICT (shop_id, module_digest, settings_version) DO UPDATE SET
-                     decisions = version_counts.decisions + 1",
-                &[
-                    Param::Text(&self.shop_id),
-                    Param::Text(&self.module_digest),
-                    Param::Int(self.settings_version),
-                ],
-            )
-            .await?;
+        tallies.add_decision(&self.shop_id, &self.module_digest, self.settings_version);
         if let Some(tag) = &self.rollout {
             count_decision(
                 store,
@@ -303,10 +299,17 @@ impl DecisionRow {
                 },
             };
             for (counted, amount) in total_changes(previous.as_ref(), &current) {
-                add_to_totals(store, counted, amount).await?;
+                tallies.add_money(
+                    &counted.shop_id,
+                    &counted.customer_id,
+                    counted.utc_day,
+                    amount,
+                );
             }
             count_claim(
                 store,
+                tallies,
+                previous.is_none(),
                 &ClaimFacts {
                     claim_id: &self.claim_id,
                     shop_id: &current.shop_id,
@@ -376,41 +379,6 @@ fn total_changes<'a>(
         .collect()
 }
 
-/// Adds `amount` (negative to take away) to the shop's and the customer's total of
-/// `counted`'s day.
-async fn add_to_totals<S: Statements>(
-    store: &mut S,
-    counted: &Counted,
-    amount: i64,
-) -> Result<(), StoreError> {
-    store
-        .execute(
-            "INSERT INTO shop_day_totals (shop_id, utc_day, money_given) VALUES ($1, $2, $3)
-             ON CONFLICT (shop_id, utc_day) DO UPDATE SET
-                 money_given = shop_day_totals.money_given + excluded.money_given",
-            &[
-                Param::Text(&counted.shop_id),
-                Param::Int(counted.utc_day),
-                Param::Int(amount),
-            ],
-        )
-        .await?;
-    store
-        .execute(
-            "INSERT INTO customer_day_totals (customer_id, utc_day, money_given)
-             VALUES ($1, $2, $3)
-             ON CONFLICT (customer_id, utc_day) DO UPDATE SET
-                 money_given = customer_day_totals.money_given + excluded.money_given",
-            &[
-                Param::Text(&counted.customer_id),
-                Param::Int(counted.utc_day),
-                Param::Int(amount),
-            ],
-        )
-        .await?;
-    Ok(())
-}
-
 /// The answer stored under idempotency key `key`, if any, read on `store`.
 pub(super) async fn read_reply<S: Statements>(
     store: &mut S,
@@ -475,6 +443,8 @@ pub struct StoredDecision {
     pub settings_json: String,
     pub fraud_module_digest: String,
     pub fraud_settings_json: String,
+    /// The id of the HTTP request that asked for it, if it was recorded.
+    pub request_id: Option<String>,
 }
 
 /// A decision's row (the columns of `stored_decision_columns!`) as the ledger holds it.
@@ -497,6 +467,7 @@ pub(super) fn stored_decision(row: &sqlx::any::AnyRow) -> Result<StoredDecision,
         settings_json: row.try_get("settings_json")?,
         fraud_module_digest: row.try_get("fraud_module_digest")?,
         fraud_settings_json: row.try_get("fraud_settings_json")?,
+        request_id: row.try_get("request_id")?,
     })
 }
 

@@ -154,4 +154,32 @@ impl Ledger {
         .await?;
         rows.iter().map(stored_decision).collect()
     }
+
+    /// Up to `limit` decisions of every shop made in `[from_ms, to_ms)`, after `after`
+    /// if given, oldest first: a seek in `decisions_by_time` (the decision log export).
+    pub async fn every_decision(
+        &self,
+        (from_ms, to_ms): (i64, i64),
+        after: Option<&DecisionCursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredDecision>, LedgerError> {
+        let (after_ms, after_id) = DecisionCursor::bounds(after);
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            stored_decision_columns!(),
+            " FROM decisions
+              WHERE decided_at_ms >= $1 AND decided_at_ms < $2
+                AND (decided_at_ms > $3 OR (decided_at_ms = $3 AND decision_id > $4))
+              ORDER BY decided_at_ms, decision_id
+              LIMIT $5"
+        ))
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_decision).collect()
+    }
 }

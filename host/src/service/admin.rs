@@ -341,6 +341,25 @@ impl Service {
     }
 
     /// A page of the shop's decisions kept by `filter`, newest first, before `before`.
+    /// Up to `limit` decisions made in `[from_ms, to_ms)` after `after`, oldest first:
+    /// one shop's, or every shop's (the decision log export).
+    pub async fn export_decisions(
+        &self,
+        shop_id: Option<&str>,
+        range: (i64, i64),
+        after: Option<&DecisionCursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredDecision>, ServiceError> {
+        Ok(match shop_id {
+            Some(shop_id) => {
+                self.ledger
+                    .shop_decisions(shop_id, range, after, limit)
+                    .await?
+            }
+            None => self.ledger.every_decision(range, after, limit).await?,
+        })
+    }
+
     pub async fn list_decisions(
         &self,
         shop_id: &str,
@@ -386,6 +405,7 @@ impl Service {
 
     /// Records an entry in the audit trail; a failure to do so is logged, not fatal.
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: serde_json::Value) {
+        self.metrics.change(action);
         if let Err(error) = self
             .ledger
             .audit(actor, action, subject, &detail, now_ms())

@@ -216,7 +216,9 @@ impl Service {
         settings: Option<String>,
     ) {
         let id = &record.backtest_id;
+        self.metrics.backtests_running(1);
         let outcome = self.backtest_decisions(&record, module, settings).await;
+        self.metrics.backtests_running(-1);
         let at = now_ms();
         let finished = match outcome.and_then(|(done, report)| {
             serde_json::to_string(&report)
@@ -267,6 +269,7 @@ impl Service {
                 }
             }
             done += read;
+            self.metrics.backtest_decisions(read);
             next = following?;
             if noted_at.elapsed() >= PROGRESS_EVERY {
                 self.ledger

@@ -39,6 +39,7 @@ use std::sync::Arc;
 
 use crate::engine::Limits;
 use crate::ledger::{Ledger, LedgerError, Storage};
+use crate::metrics::Metrics;
 use crate::registry::{Registry, UploadLimits};
 use crate::suspension::Suspensions;
 
@@ -67,6 +68,7 @@ pub struct Service {
     ledger: Ledger,
     suspensions: Arc<Suspensions>,
     backtest_worker: BacktestWorker,
+    metrics: Metrics,
 }
 
 impl Service {
@@ -110,11 +112,13 @@ impl Service {
                 "backtests that ran when the server stopped are marked failed"
             );
         }
+        let metrics = Metrics::new(ledger.commit_metrics());
         Ok(Self {
             registry: Arc::new(registry),
             ledger,
             suspensions,
             backtest_worker: BacktestWorker::start()?,
+            metrics,
         })
     }
 
@@ -126,6 +130,15 @@ impl Service {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The metrics as `GET /metrics` serves them.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(self.ledger.writes_failing())
     }
 
     /// Whether the ledger answers reads and takes writes (for readiness): after a

@@ -18,6 +18,7 @@ use crate::ledger::{
     BeforeDecision, ConfigEpoch, DecisionRecord, FailurePolicy, PolicyVersion, Recorded, Rollout,
     RolloutTag, ShadowRecord,
 };
+use crate::metrics::Stage;
 use crate::progressive::{ProgressivePlan, Side};
 
 use super::idempotency::{Reply, key_for, replay, request_hash};
@@ -118,20 +119,30 @@ struct Claim {
 }
 
 impl Service {
-    /// Decides a request body, or replays the answer already given under its key.
+    /// Decides a request body, or replays the answer already given under its key;
+    /// `request_id` (the HTTP request's, if any) is recorded with the decision.
     pub async fn decide(
         &self,
         body: &[u8],
         idempotency_key: Option<&str>,
+        request_id: Option<&str>,
     ) -> Result<Reply, ServiceError> {
+        let began = Instant::now();
+        let mut lap = began;
+        let mut stage = |stage: Stage| {
+            let now = Instant::now();
+            self.metrics.stage(stage, now.duration_since(lap));
+            lap = now;
+        };
         let request = parse_request(body)?;
         let key = key_for(&request, idempotency_key)?;
         let request_hash = request_hash(&request);
+        stage(Stage::Parse);
 
         let request = Arc::new(request);
         let (history, epoch) = match self.ledger.before_decision(&key, &request).await? {
             BeforeDecision::Answered(stored) => {
-                return replay(
+                return self.replay_counted(
                     &key,
                     &request_hash,
                     stored.request_hash,
@@ -140,7 +151,9 @@ impl Service {
             }
             BeforeDecision::Fresh { history, epoch } => (history, epoch),
         };
+        stage(Stage::History);
         let resolved = Arc::new(self.resolve(&request, epoch).await?);
+        stage(Stage::Config);
         let claim = Arc::new(Claim {
             request,
             history,
@@ -155,6 +168,7 @@ impl Service {
                 resolved.serving.module.digest(),
                 move |suspended| {
                     let policy = run.shop_policy(&run.serving, run.mode, suspended);
+                    let screening = Instant::now();
                     let screened = screen(
                         &run.fraud,
                         &run.fraud_settings,
@@ -162,20 +176,28 @@ impl Service {
                         &input.request,
                         &input.history,
                     );
+                    let fraud_time = screening.elapsed();
                     let decided = decide_screened(
                         policy,
                         &screened,
                         &input.request,
                         input.decision_id.clone(),
                     );
-                    (decided, screened)
+                    (decided, (screened, fraud_time))
                 },
             )
             .await?
         };
+        let (screened, fraud_time) = screened;
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.metrics.stage(Stage::Fraud, fraud_time);
+        self.metrics.stage(Stage::Policy, decided.policy_time);
+        self.metrics.stage(Stage::Envelope, decided.envelope_time);
+        lap = Instant::now();
 
         if let Some(failure) = &decided.failure {
+            self.metrics
+                .guest_failure(failure.kind.code(), failure.module.as_str());
             tracing::warn!(%failure, claim_id = %claim.request.claim_id, "module failure, fell back");
             self.ledger
                 .count_failure(&failure.module, failure.kind.code(), now_ms())
@@ -205,10 +227,18 @@ impl Service {
                 latency_us,
                 decided_at_ms: now_ms(),
                 rollout: resolved.serving_tag.as_ref(),
+                request_id,
             })
             .await?;
         match recorded {
             Recorded::New => {
+                self.metrics
+                    .stage(Stage::Commit, Instant::now().duration_since(lap));
+                self.metrics.decision(
+                    crate::ledger::label(&decided.response.outcome).as_str(),
+                    crate::ledger::label(&decided.response.risk).as_str(),
+                    began.elapsed(),
+                );
                 if let Some(progress) = &resolved.progress {
                     self.judge_rollout(progress).await;
                 }
@@ -221,13 +251,30 @@ impl Service {
                 })
             }
             // A concurrent twin recorded first: answer what it answered.
-            Recorded::Existing(stored) => replay(
+            Recorded::Existing(stored) => self.replay_counted(
                 &key,
                 &request_hash,
                 stored.request_hash,
                 stored.response_json,
             ),
         }
+    }
+
+    /// [`replay`], counted in the metrics as a replay or a conflict.
+    fn replay_counted(
+        &self,
+        key: &str,
+        request_hash: &str,
+        stored_hash: String,
+        stored_response: String,
+    ) -> Result<Reply, ServiceError> {
+        let replayed = replay(key, request_hash, stored_hash, stored_response);
+        self.metrics.idempotency(if replayed.is_ok() {
+            "replayed"
+        } else {
+            "conflict"
+        });
+        replayed
     }
 
     /// Everything `request` runs with, read once so the decision never mixes versions.
@@ -344,6 +391,9 @@ impl Service {
         job: impl FnOnce(Option<&str>) -> (Decided, T) + Send + 'static,
     ) -> Result<(Decided, T), ServiceError> {
         let suspended = self.suspensions.check(shop_id, module, Instant::now());
+        if suspended.is_some() {
+            self.metrics.suspended_call();
+        }
         let (decided, extra) = tokio::task::spawn_blocking(move || job(suspended.as_deref()))
             .await
             .map_err(|error| ServiceError::Blocking("deciding", error))?;

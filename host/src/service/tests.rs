@@ -57,7 +57,7 @@ fn claim(claim_id: &str) -> Vec<u8> {
 
 async fn decide(service: &Service, claim_id: &str) -> Value {
     let reply = service
-        .decide(&claim(claim_id), None)
+        .decide(&claim(claim_id), None, None)
         .await
         .unwrap_or_else(|error| panic!("deciding {claim_id}: {error}"));
     serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))

@@ -7,8 +7,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every route of the v1 router, with its methods (as OpenAPI spells them).
-const ROUTES: [(&str, &[&str]); 29] = [
-    ("/v1/decisions", &["post"]),
+const ROUTES: [(&str, &[&str]); 30] = [
+    ("/v1/decisions", &["get", "post"]),
     ("/v1/decisions/{decision_id}", &["get"]),
     ("/v1/decisions/{decision_id}/feedback", &["post"]),
     ("/v1/shops/{shop_id}/feedback", &["get"]),
@@ -37,6 +37,7 @@ const ROUTES: [(&str, &[&str]); 29] = [
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),
     ("/v1/openapi.json", &["get"]),
+    ("/metrics", &["get"]),
 ];
 
 fn is_digest(value: &Value) -> bool {
@@ -95,7 +96,7 @@ async fn an_unknown_route_or_method_is_answered_in_the_error_shape() -> anyhow::
         )
         .await?;
     reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None);
-    assert_eq!(reply.header("allow"), Some("POST"));
+    assert_eq!(reply.header("allow"), Some("POST,GET,HEAD"));
     let reply = app
         .post_json(
             "/v1/shops/hz-shop/settings",

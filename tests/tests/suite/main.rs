@@ -26,6 +26,7 @@ mod http_idempotency;
 mod http_input;
 mod http_insights;
 mod http_modules;
+mod http_observe;
 mod http_progressive;
 mod http_rollouts;
 mod http_scenarios;

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 async fn decide(host: &Service, claim_id: &str, shop: &str) -> anyhow::Result<Value> {
     let claim = sample_claim(claim_id, shop, &format!("{claim_id}-u"));
-    let reply = host.decide(claim.to_string().as_bytes(), None).await?;
+    let reply = host
+        .decide(claim.to_string().as_bytes(), None, None)
+        .await?;
     Ok(serde_json::from_str(&reply.body)?)
 }
 

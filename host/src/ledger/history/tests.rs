@@ -169,6 +169,7 @@ async fn record(ledger: &Ledger, n: usize, decided: &Decided<'_>) {
             latency_us: 1,
             decided_at_ms: decided.now_ms,
             rollout: None,
+            request_id: None,
         })
         .await
         .unwrap();
