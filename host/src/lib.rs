@@ -27,5 +27,6 @@ pub mod progressive;
 pub mod registry;
 pub mod server;
 pub mod service;
+pub mod signing;
 pub mod suspension;
 pub mod world;

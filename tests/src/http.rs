@@ -183,6 +183,18 @@ impl TestApp {
         Self::open_on(data, schema, upload_limits).await
     }
 
+    /// This app asking every module upload to be signed by one of `keys`, as `serve
+    /// --trusted-key` does.
+    #[must_use]
+    pub fn trusting(mut self, keys: arbiter::signing::TrustedKeys) -> Self {
+        self.service = self.service.clone().with_trusted_keys(keys);
+        self.router = router(AppState {
+            service: self.service.clone(),
+            access: Access::new(OPERATOR_TOKEN, self.service.ledger().clone()),
+        });
+        self
+    }
+
     pub fn service(&self) -> &Service {
         &self.service
     }

@@ -158,6 +158,7 @@ async fn run(
     let (spinner, _) = service
         .upload_module(
             std::fs::read(arbiter_artifacts::SPIN_FOREVER_FIXTURE_PATH)?,
+            None,
             "*",
             "bench",
         )

@@ -64,7 +64,7 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
     let mut digests = Vec::with_capacity(modules);
     for n in 0..modules {
         let bytes = with_custom_section(&florist, "arbiter-bench", n.to_string().as_bytes());
-        let (record, _) = service.upload_module(bytes, "*", "bench").await?;
+        let (record, _) = service.upload_module(bytes, None, "*", "bench").await?;
         digests.push(record.digest);
         if (n + 1) % 10 == 0 {
             say(format!("  uploaded {} of {modules} modules", n + 1));

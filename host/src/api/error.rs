@@ -10,6 +10,7 @@ use crate::contract::FieldError;
 use crate::ledger::LedgerError;
 use crate::registry::RegistryError;
 use crate::service::ServiceError;
+use crate::signing::SignatureRefused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -150,6 +151,16 @@ impl From<ServiceError> for ApiError {
                 ),
             },
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::Signature(refused) => Self::ModuleRejected {
+                status: StatusCode::FORBIDDEN,
+                code: match refused {
+                    SignatureRefused::Missing => "module_unsigned",
+                    SignatureRefused::Malformed | SignatureRefused::NotTrusted => {
+                        "module_signature_invalid"
+                    }
+                },
+                message: refused.to_string(),
+            },
             ServiceError::Registry(error) => error.into(),
             ServiceError::Ledger(error) => error.into(),
             other => Self::Internal(Box::new(other)),

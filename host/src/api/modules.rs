@@ -3,13 +3,14 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use super::extract::ModuleDigestId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::ledger::ModuleRecord;
+use crate::signing::SIGNATURE_HEADER;
 
 /// The module as the API shows it to `principal`. A seller never learns which other
 /// account uploaded the same bytes first.
@@ -52,9 +53,10 @@ fn scope(principal: &Principal) -> Result<Option<&str>, ApiError> {
 pub(super) async fn upload(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let outcome = upload_module(&state, &principal, body).await;
+    let outcome = upload_module(&state, &principal, &headers, body).await;
     super::observe::count_upload(state.service.metrics(), &outcome);
     outcome
 }
@@ -62,9 +64,17 @@ pub(super) async fn upload(
 async fn upload_module(
     state: &AppState,
     principal: &Principal,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let scope = scope(principal)?.unwrap_or("*").to_owned();
+    let signature = match headers.get(SIGNATURE_HEADER) {
+        Some(value) => Some(value.to_str().map_err(|_| ApiError::BadRequest {
+            field: "Arbiter-Signature".into(),
+            message: "must be printable ASCII".into(),
+        })?),
+        None => None,
+    };
     let max = state.service.registry().upload_limits().max_bytes;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -82,7 +92,7 @@ async fn upload_module(
     })?;
     let (record, created) = state
         .service
-        .upload_module(body.to_vec(), &scope, &principal.actor())
+        .upload_module(body.to_vec(), signature, &scope, &principal.actor())
         .await?;
     let status = if created {
         StatusCode::CREATED

@@ -145,7 +145,7 @@ fn candidate_module(client: &Client, module: &str) -> anyhow::Result<String> {
         return Ok(module.to_owned());
     }
     let bytes = std::fs::read(path).with_context(|| format!("reading {module}"))?;
-    let reply = client.send_bytes(Method::POST, "/v1/modules", bytes)?;
+    let reply = client.send_bytes(Method::POST, "/v1/modules", bytes, &[])?;
     let digest = reply.body["digest"]
         .as_str()
         .context("the server's answer to the upload names no digest")?;
@@ -327,7 +327,9 @@ mod local {
         let module = match &args.module {
             Some(module) if !module.starts_with("sha256:") && Path::new(module).exists() => {
                 let bytes = std::fs::read(module).with_context(|| format!("reading {module}"))?;
-                let (record, _) = service.upload_module(bytes, &args.shop, "cli").await?;
+                let (record, _) = service
+                    .upload_module(bytes, None, &args.shop, "cli")
+                    .await?;
                 Some(record.digest.to_string())
             }
             other => other.clone(),

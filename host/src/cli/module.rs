@@ -1,10 +1,14 @@
-//! `arbiter module push`: uploads a policy component to a running server, which checks,
-//! compiles and stores it under its digest.
+//! `arbiter module`: `push` uploads a policy component to a running server, which checks,
+//! compiles and stores it under its digest; `keygen` and `sign` are the seller's side of
+//! signed modules (see [`arbiter::signing`]).
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use arbiter::engine::ModuleDigest;
+use arbiter::signing::{self, SIGNATURE_HEADER};
 use serde_json::Value;
 use ureq::http::Method;
 
@@ -23,6 +27,13 @@ enum ModuleCommand {
     /// `POST /v1/modules`: the server checks and compiles it and stores it by digest.
     /// The same bytes are the same module: a second push says it is known.
     Push(PushArgs),
+    /// Make an ed25519 key pair for signing modules: `PREFIX.key` (private, PKCS#8
+    /// PEM, readable by its owner only) and `PREFIX.pub` (for the operator's
+    /// `serve --trusted-key`).
+    Keygen(KeygenArgs),
+    /// Print the signature of a component's digest by a key, as the server takes it in
+    /// the `Arbiter-Signature` header.
+    Sign(SignArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -31,21 +42,99 @@ struct PushArgs {
     file: PathBuf,
     #[command(flatten)]
     server: ServerArgs,
+    /// Sign the upload with this private key (PKCS#8 PEM), for a server that takes
+    /// signed modules only.
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
     /// Print the server's JSON answer, nothing else.
     #[arg(long)]
     json: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct KeygenArgs {
+    /// Where the keys go: `PREFIX.key` and `PREFIX.pub`.
+    prefix: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct SignArgs {
+    /// The policy component.
+    file: PathBuf,
+    /// The private key (PKCS#8 PEM, from `arbiter module keygen` or `openssl genpkey
+    /// -algorithm ed25519`).
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+}
+
 pub fn run(args: ModuleArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ModuleCommand::Push(args) => push(args),
+        ModuleCommand::Keygen(args) => keygen(&args),
+        ModuleCommand::Sign(args) => sign(&args),
     }
 }
 
+fn read_module(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// The `Arbiter-Signature` of `bytes` by the key in `key`.
+fn signature(bytes: &[u8], key: &Path) -> anyhow::Result<String> {
+    let key = signing::load_signing_key(key)?;
+    Ok(signing::sign(&key, &ModuleDigest::of(bytes)))
+}
+
+fn keygen(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
+    let (private, public) = signing::generate()?;
+    let with = |extension: &str| {
+        let mut path = args.prefix.clone().into_os_string();
+        path.push(extension);
+        PathBuf::from(path)
+    };
+    let (private_path, public_path) = (with(".key"), with(".pub"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&private_path)
+        .and_then(|mut file| file.write_all(private.as_bytes()))
+        .with_context(|| format!("writing {} (it must not exist yet)", private_path.display()))?;
+    std::fs::write(&public_path, public)
+        .with_context(|| format!("writing {}", public_path.display()))?;
+    println!(
+        "private key  {} (keep it to yourself)",
+        private_path.display()
+    );
+    println!(
+        "public key   {} (for the operator: serve --trusted-key)",
+        public_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
+    let bytes = read_module(&args.file)?;
+    println!("{}", ModuleDigest::of(&bytes));
+    println!("{}", signature(&bytes, &args.key)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn push(args: PushArgs) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let reply = Client::new(&args.server)?.send_bytes(Method::POST, "/v1/modules", bytes)?;
+    let bytes = read_module(&args.file)?;
+    let signed = args
+        .key
+        .as_deref()
+        .map(|key| signature(&bytes, key))
+        .transpose()?;
+    let headers: Vec<(&str, &str)> = signed
+        .as_deref()
+        .map(|signature| (SIGNATURE_HEADER, signature))
+        .into_iter()
+        .collect();
+    let reply =
+        Client::new(&args.server)?.send_bytes(Method::POST, "/v1/modules", bytes, &headers)?;
     if args.json {
         println!("{}", reply.body);
         return Ok(ExitCode::SUCCESS);

@@ -135,20 +135,28 @@ impl Client {
         self.request(method, path, Some(("application/json", bytes)))
     }
 
-    /// Sends `bytes` as they are.
+    /// Sends `bytes` as they are, with `headers` besides.
     pub fn send_bytes(
         &self,
         method: http::Method,
         path: &str,
         bytes: Vec<u8>,
+        headers: &[(&str, &str)],
     ) -> Result<Reply, RemoteError> {
-        self.request(method, path, Some(("application/octet-stream", bytes)))
+        let response = self.send(
+            method,
+            path,
+            Some(("application/octet-stream", bytes)),
+            "application/json",
+            headers,
+        )?;
+        self.json_reply(response)
     }
 
     /// A page of NDJSON at `path` and the cursor of the next (the `Arbiter-Next-Cursor`
     /// header), if there is one.
     pub fn get_lines(&self, path: &str) -> Result<LinesPage, RemoteError> {
-        let response = self.send(http::Method::GET, path, None, "application/x-ndjson")?;
+        let response = self.send(http::Method::GET, path, None, "application/x-ndjson", &[])?;
         let next_cursor = response
             .headers()
             .get(NEXT_CURSOR)
@@ -167,7 +175,12 @@ impl Client {
         path: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<Reply, RemoteError> {
-        let response = self.send(method, path, body, "application/json")?;
+        let response = self.send(method, path, body, "application/json", &[])?;
+        self.json_reply(response)
+    }
+
+    /// A JSON answer, or the error its status and body say.
+    fn json_reply(&self, response: http::Response<ureq::Body>) -> Result<Reply, RemoteError> {
         let (status, text) = self.read(response)?;
         if (200..300).contains(&status) {
             let body = match text.trim() {
@@ -189,12 +202,16 @@ impl Client {
         path: &str,
         body: Option<(&str, Vec<u8>)>,
         accept: &str,
+        headers: &[(&str, &str)],
     ) -> Result<http::Response<ureq::Body>, RemoteError> {
         let url = format!("{}{path}", self.server);
         let mut builder = http::Request::builder()
             .method(method)
             .uri(&url)
             .header(http::header::ACCEPT, accept);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
         }

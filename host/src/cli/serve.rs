@@ -11,6 +11,7 @@ use arbiter::api::{AppState, metrics_router, router};
 use arbiter::ledger::Storage;
 use arbiter::server::{self, FrontDoor};
 use arbiter::service::Service;
+use arbiter::signing::TrustedKeys;
 
 use super::limits::LimitsArgs;
 
@@ -44,6 +45,11 @@ pub struct ServeArgs {
     /// line, with the request's span and id) for machines.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+    /// A public key (ed25519, PEM) that module uploads may be signed by; repeatable.
+    /// Once any is given, every upload must carry a signature by one of them over the
+    /// module's digest (header `Arbiter-Signature`; `arbiter module push --key`).
+    #[arg(long = "trusted-key", value_name = "FILE")]
+    trusted_keys: Vec<PathBuf>,
     /// Count nothing for `/metrics` (which then shows zeros): only to measure what the
     /// metrics cost a decision.
     #[arg(long, hide = true)]
@@ -167,9 +173,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = args.limits.limits();
     tracing::info!(?limits, "policy calls run under these limits");
     tracing::info!(%storage, "the ledger is here");
+    let trusted_keys = TrustedKeys::load(&args.trusted_keys).context("reading the trusted keys")?;
+    if trusted_keys.required() {
+        tracing::info!(
+            keys = args.trusted_keys.len(),
+            "module uploads must be signed by a trusted key"
+        );
+    }
     let service = Service::open_on(&storage, &args.data, limits, args.limits.upload_limits())
         .await
-        .with_context(|| format!("opening the service on {storage}"))?;
+        .with_context(|| format!("opening the service on {storage}"))?
+        .with_trusted_keys(trusted_keys);
     service.metrics().set_enabled(!args.no_metrics);
     let access = Access::new(&operator_token, service.ledger().clone());
     let app = router(AppState {

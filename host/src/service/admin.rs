@@ -3,6 +3,7 @@
 //! guardrails, and the audit trail every change writes to.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::clock::now_ms;
 use crate::engine::{CompensationModule, ModuleDigest};
@@ -155,13 +156,29 @@ impl Service {
     }
 
     /// Checks, compiles and stores an uploaded module that `scope` (a shop id, or `*`
-    /// for every shop) may use.
+    /// for every shop) may use; once trusted keys are configured, only with a
+    /// `signature` by one of them over its digest (checked before anything else).
     pub async fn upload_module(
         &self,
         bytes: Vec<u8>,
+        signature: Option<&str>,
         scope: &str,
         by: &str,
     ) -> Result<(ModuleRecord, bool), ServiceError> {
+        // Hashing megabytes is no work for an async worker: on the blocking pool, and
+        // only when a signature is asked for.
+        let bytes = if self.trusted_keys.required() {
+            let keys = Arc::clone(&self.trusted_keys);
+            let signature = signature.map(str::to_owned);
+            tokio::task::spawn_blocking(move || {
+                keys.check(&ModuleDigest::of(&bytes), signature.as_deref())
+                    .map(|()| bytes)
+            })
+            .await
+            .map_err(|error| ServiceError::Blocking("checking a signature", error))??
+        } else {
+            bytes
+        };
         let (record, created) = self.registry.upload(bytes, scope, by).await?;
         self.audit(
             by,

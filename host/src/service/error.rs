@@ -5,6 +5,7 @@ use crate::contract::FieldError;
 use crate::engine::GuestFailure;
 use crate::ledger::LedgerError;
 use crate::registry::RegistryError;
+use crate::signing::SignatureRefused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -26,6 +27,9 @@ pub enum ServiceError {
     /// The module failed (trapped, ran out of time or memory) while checking settings.
     #[error("the module failed while checking the settings ({})", .0.kind.code())]
     SettingsCheckFailed(#[source] GuestFailure),
+    /// The upload's signature is missing or not by a trusted key.
+    #[error(transparent)]
+    Signature(#[from] SignatureRefused),
     /// No such thing (or not this caller's to see).
     #[error("{0} not found")]
     NotFound(String),

@@ -41,6 +41,7 @@ use crate::engine::Limits;
 use crate::ledger::{Ledger, LedgerError, Storage};
 use crate::metrics::Metrics;
 use crate::registry::{Registry, UploadLimits};
+use crate::signing::TrustedKeys;
 use crate::suspension::Suspensions;
 
 /// The platform policies a claim runs under.
@@ -69,6 +70,7 @@ pub struct Service {
     suspensions: Arc<Suspensions>,
     backtest_worker: BacktestWorker,
     metrics: Metrics,
+    trusted_keys: Arc<TrustedKeys>,
 }
 
 impl Service {
@@ -119,6 +121,7 @@ impl Service {
             suspensions,
             backtest_worker: BacktestWorker::start()?,
             metrics,
+            trusted_keys: Arc::default(),
         })
     }
 
@@ -130,6 +133,14 @@ impl Service {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The service asking every upload to be signed by one of `keys` (none: nothing
+    /// is asked).
+    #[must_use]
+    pub fn with_trusted_keys(mut self, keys: TrustedKeys) -> Self {
+        self.trusted_keys = Arc::new(keys);
+        self
     }
 
     pub fn metrics(&self) -> &Metrics {

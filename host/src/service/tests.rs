@@ -36,7 +36,7 @@ async fn service() -> (tempfile::TempDir, Service) {
 async fn upload(service: &Service, path: &str) -> String {
     let bytes = std::fs::read(path).unwrap_or_else(|error| panic!("reading {path}: {error}"));
     let (record, _) = service
-        .upload_module(bytes, "*", "operator")
+        .upload_module(bytes, None, "*", "operator")
         .await
         .unwrap_or_else(|error| panic!("uploading {path}: {error}"));
     record.digest.to_string()

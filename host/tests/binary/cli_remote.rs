@@ -23,7 +23,12 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Self {
-        let (child, address) = common::start_server(data, TOKEN);
+        Self::start_with(data, &[])
+    }
+
+    /// With `extra` arguments to `arbiter serve`.
+    fn start_with(data: &Path, extra: &[&str]) -> Self {
+        let (child, address) = common::spawn_serve(data, TOKEN, extra);
         Self { child, address }
     }
 
@@ -449,4 +454,53 @@ fn a_backtest_runs_without_a_server_on_a_copy_of_a_ledger() {
         &["backtest", SHOP, "--ledger", &missing],
     ));
     assert!(said.contains("no ledger at"), "{said}");
+}
+
+#[test]
+fn a_server_trusting_a_key_takes_what_module_push_signs_with_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let prefix = dir.path().join("seller");
+    let prefix_text = prefix.display().to_string();
+    let made = succeeded(&arbiter("", "", &["module", "keygen", &prefix_text]));
+    assert!(
+        made.contains("seller.key") && made.contains("seller.pub"),
+        "{made}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("seller.key"))
+            .map(|meta| meta.permissions().mode() & 0o777)
+            .unwrap_or_default();
+        assert_eq!(mode, 0o600);
+    }
+    let public = dir.path().join("seller.pub").display().to_string();
+    let key = dir.path().join("seller.key").display().to_string();
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start_with(data.path(), &["--trusted-key", &public]);
+    let url = server.url();
+    let florist = arbiter_artifacts::FLORIST_EXAMPLE_PATH;
+
+    let refused = failed(&arbiter(&url, TOKEN, &["module", "push", florist]));
+    assert!(refused.contains("module_unsigned"), "{refused}");
+    let signed = succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &["module", "sign", florist, "--key", &key],
+    ));
+    let lines: Vec<&str> = signed.lines().collect();
+    assert!(lines[0].starts_with("sha256:"), "{signed}");
+    assert!(
+        lines[1].starts_with("ed25519:") && lines[1].len() == 8 + 128,
+        "{signed}"
+    );
+    let pushed = succeeded(&arbiter(
+        &url,
+        TOKEN,
+        &["module", "push", florist, "--key", &key],
+    ));
+    assert!(
+        pushed.starts_with(lines[0]) && pushed.contains("new"),
+        "{pushed}"
+    );
 }

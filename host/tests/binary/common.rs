@@ -27,7 +27,7 @@ pub fn start_replica(data: &Path, token: &str, database_url: &str) -> (Child, So
 
 /// Starts `arbiter serve` with `extra` arguments after the common ones, and waits until
 /// it says where it listens.
-fn spawn_serve(data: &Path, token: &str, extra: &[&str]) -> (Child, SocketAddr) {
+pub fn spawn_serve(data: &Path, token: &str, extra: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_arbiter"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)

@@ -33,4 +33,5 @@ mod http_scenarios;
 mod http_settings;
 mod restart;
 mod shared_store;
+mod signed_modules;
 mod upload_fixtures;

@@ -178,6 +178,10 @@ async fn after_a_restart_a_cached_module_does_not_wait_for_an_uploads_compile() 
     app.put_policy("wait-shop", &json!({"module": cached}))
         .await?;
     let app = app.restart().await?;
+    // A decision of another shop first, on the standard policy: what any first decision
+    // pays after a restart (the ledger's connections, the config cache) is paid here, so
+    // the decision timed below is the cached module's load and nothing else.
+    first_decision(&app, &marketplace, "warm-shop", "warm-up").await;
 
     // An upload compiles on the one compile worker; meanwhile the shop's first decision
     // after the restart loads its module from the cache.
@@ -204,8 +208,10 @@ async fn after_a_restart_a_cached_module_does_not_wait_for_an_uploads_compile() 
     assert_eq!(status, Some(StatusCode::CREATED));
     assert_eq!(decision["policy"]["module"], json!(cached));
     println!("first decision after a restart {deciding:.2?}, beside an upload of {uploading:.2?}");
+    // Waiting for the compile would take about the whole upload (it started 20 ms
+    // earlier); loading from the cache takes a small part of it.
     assert!(
-        deciding * 3 < uploading,
+        deciding * 2 < uploading,
         "the decision ({deciding:?}) waited for the upload's compile ({uploading:?})"
     );
     Ok(())

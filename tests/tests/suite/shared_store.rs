@@ -32,7 +32,7 @@ async fn a_change_through_one_host_is_the_next_decision_of_the_other() -> anyhow
         .to_owned();
 
     // A new policy through the first host: the other host's next decision uses it.
-    let (module, _) = one.upload_module(florist(), "*", "test").await?;
+    let (module, _) = one.upload_module(florist(), None, "*", "test").await?;
     one.put_policy(
         "shared-shop",
         module.digest.as_str(),
@@ -63,7 +63,7 @@ async fn a_change_through_one_host_is_the_next_decision_of_the_other() -> anyhow
 
     // A failure policy and the operator's caps: seen at once too.
     let spinner = std::fs::read(arbiter_artifacts::SPIN_FOREVER_FIXTURE_PATH)?;
-    let (spinner, _) = one.upload_module(spinner, "*", "test").await?;
+    let (spinner, _) = one.upload_module(spinner, None, "*", "test").await?;
     one.put_policy(
         "spin-shop",
         spinner.digest.as_str(),
