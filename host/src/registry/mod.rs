@@ -111,6 +111,8 @@ pub struct Registry {
     cache: CompiledCache,
     loaded: RwLock<HashMap<ModuleDigest, LoadedModule>>,
     compile_slots: Arc<Semaphore>,
+    /// Jobs handed to the compile workers since the registry opened.
+    compile_jobs: std::sync::atomic::AtomicU64,
     upload_limits: UploadLimits,
     standard: CompensationModule,
     fraud: FraudModule,
@@ -179,6 +181,7 @@ impl Registry {
             cache,
             loaded: RwLock::new(loaded),
             compile_slots: Arc::new(Semaphore::new(upload_limits.compile_workers.max(1))),
+            compile_jobs: std::sync::atomic::AtomicU64::new(0),
             upload_limits,
             standard,
             fraud,
@@ -302,8 +305,16 @@ impl Registry {
             .insert(digest, module);
     }
 
+    /// How many jobs have gone to the compile workers since the registry opened (an
+    /// upload's compile, or a module missing from the compiled cache).
+    pub fn compile_jobs(&self) -> u64 {
+        self.compile_jobs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Compiles on one of the bounded workers, within the time limit.
     async fn compile_bounded(&self, bytes: Vec<u8>) -> Result<LoadedModule, RegistryError> {
+        self.compile_jobs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let timeout = self.upload_limits.compile_timeout;
         let slot = tokio::time::timeout(timeout, Arc::clone(&self.compile_slots).acquire_owned())
             .await
