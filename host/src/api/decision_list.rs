@@ -33,21 +33,15 @@ pub(super) struct ListQuery {
     cursor: Option<String>,
 }
 
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// `value` if it names one of an enumeration's values (by its JSON name).
 fn one_of<T: serde::de::DeserializeOwned>(
     field: &str,
     value: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(value) = value {
-        serde_json::from_value::<T>(Value::String(value.to_owned()))
-            .map_err(|_| bad(field, format!("`{value}` is not one of its values")))?;
+        serde_json::from_value::<T>(Value::String(value.to_owned())).map_err(|_| {
+            ApiError::bad_request(field, format!("`{value}` is not one of its values"))
+        })?;
     }
     Ok(())
 }
@@ -90,7 +84,8 @@ pub(super) async fn list(
     asked: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
-    let Query(asked) = asked.map_err(|rejection| bad("query", rejection.body_text()))?;
+    let Query(asked) =
+        asked.map_err(|rejection| ApiError::bad_request("query", rejection.body_text()))?;
     one_of::<Outcome>("outcome", asked.outcome.as_deref())?;
     one_of::<ClaimKind>("kind", asked.kind.as_deref())?;
     if let Some(claim_id) = &asked.claim_id {
@@ -101,13 +96,16 @@ pub(super) async fn list(
             .map(|text| {
                 Timestamp::parse(text)
                     .map(Timestamp::unix_millis)
-                    .map_err(|message| bad(field, message))
+                    .map_err(|message| ApiError::bad_request(field, message))
             })
             .transpose()
     };
     let limit = asked.limit.unwrap_or(PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(bad("limit", format!("must be from 1 to {MAX_PAGE}")));
+        return Err(ApiError::bad_request(
+            "limit",
+            format!("must be from 1 to {MAX_PAGE}"),
+        ));
     }
     let before = asked.cursor.as_deref().map(parse_cursor).transpose()?;
     let filter = DecisionFilter {

@@ -57,6 +57,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 400 naming the request's `field`.
+    pub(super) fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     /// The machine-readable code of the answer (`error.code`).
     pub fn code(&self) -> &'static str {
         self.status_and_code().1

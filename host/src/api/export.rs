@@ -37,13 +37,6 @@ pub(super) struct ExportQuery {
     limit: Option<u32>,
 }
 
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// Whose decisions `principal` exports: one shop's, or (operators only, with no
 /// `shop_id`) every shop's.
 fn scope<'a>(
@@ -96,7 +89,8 @@ pub(super) async fn export(
     principal: Principal,
     asked: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(asked) = asked.map_err(|rejection| bad("query", rejection.body_text()))?;
+    let Query(asked) =
+        asked.map_err(|rejection| ApiError::bad_request("query", rejection.body_text()))?;
     if let Some(shop_id) = &asked.shop_id {
         check_id("shop_id", shop_id)?;
     }
@@ -105,7 +99,7 @@ pub(super) async fn export(
         text.as_deref().map_or(Ok(unset), |text| {
             Timestamp::parse(text)
                 .map(Timestamp::unix_millis)
-                .map_err(|message| bad(field, message))
+                .map_err(|message| ApiError::bad_request(field, message))
         })
     };
     let range = (
@@ -113,11 +107,14 @@ pub(super) async fn export(
         time("to", &asked.to, i64::MAX)?,
     );
     if range.0 > range.1 {
-        return Err(bad("to", "must not be before `from`"));
+        return Err(ApiError::bad_request("to", "must not be before `from`"));
     }
     let limit = asked.limit.unwrap_or(PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(bad("limit", format!("must be from 1 to {MAX_PAGE}")));
+        return Err(ApiError::bad_request(
+            "limit",
+            format!("must be from 1 to {MAX_PAGE}"),
+        ));
     }
     let after = asked.cursor.as_deref().map(parse_cursor).transpose()?;
     // One more than the page, to know whether another page follows.

@@ -12,10 +12,7 @@ pub(super) fn cursor_text(decided_at_ms: i64, decision_id: &str) -> String {
 
 /// A cursor this API gave, or a 400 naming `cursor`.
 pub(super) fn parse_cursor(text: &str) -> Result<DecisionCursor, ApiError> {
-    let not_ours = || ApiError::BadRequest {
-        field: "cursor".into(),
-        message: "not a cursor this API gave".into(),
-    };
+    let not_ours = || ApiError::bad_request("cursor", "not a cursor this API gave");
     let (millis, decision_id) = text.split_once('.').ok_or_else(not_ours)?;
     Ok(DecisionCursor {
         decided_at_ms: millis.parse().map_err(|_| not_ours())?,
