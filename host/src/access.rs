@@ -38,7 +38,9 @@ impl Principal {
 }
 
 /// The kinds of token an operator may issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Marketplace,
@@ -46,7 +48,7 @@ pub enum Role {
 }
 
 /// A token just issued: the secret is shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     pub token_id: String,
     pub token: String,

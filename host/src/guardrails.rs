@@ -3,13 +3,25 @@
 //! each other.
 
 /// The operator's spending caps, in minor units; none means no cap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Guardrails {
-    /// The most compensation one shop may give in a UTC day.
+    /// The most compensation one shop may give in a UTC day; null for no cap.
     #[serde(default)]
+    #[schema(value_type = Option<crate::contract::Amount>)]
     pub shop_daily_cap: Option<i64>,
-    /// The most compensation one customer may get in 30 days.
+    /// The most compensation one customer may get in 30 days; null for no cap.
     #[serde(default)]
+    #[schema(value_type = Option<crate::contract::Amount>)]
     pub customer_30d_cap: Option<i64>,
 }

@@ -53,7 +53,7 @@ pub struct InsightRow {
 }
 
 /// The buckets of the series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
     Day,
@@ -104,7 +104,8 @@ impl DayRange {
 }
 
 /// Counts and money of a set of claims.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightFigures)]
 pub struct Figures {
     pub claims: i64,
     pub escalations: i64,
@@ -141,7 +142,7 @@ fn rate(part: i64, whole: i64) -> f64 {
 }
 
 /// One bucket of the series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
     /// The bucket's first day, `YYYY-MM-DD`.
     pub start: String,
@@ -150,7 +151,7 @@ pub struct SeriesPoint {
 }
 
 /// A key's figures (a kind, a category, a SKU).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KeyFigures {
     pub key: String,
     /// The SKU's shop, on the platform's lists.
@@ -161,7 +162,7 @@ pub struct KeyFigures {
 }
 
 /// Customers who claimed more than once in the range.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RepeatCustomers {
     /// Customers with any claim in the range.
     pub customers: i64,
@@ -173,14 +174,14 @@ pub struct RepeatCustomers {
     pub top: Vec<CustomerClaims>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CustomerClaims {
     pub customer_id: String,
     pub claims: i64,
 }
 
 /// A shop on the platform's table: which sellers' goods arrive damaged or short.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShopFigures {
     pub shop_id: String,
     #[serde(flatten)]
@@ -204,7 +205,7 @@ pub struct InsightRows {
 }
 
 /// What the insights routes answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Insights {
     /// `shop` or `platform`.
     pub scope: &'static str,

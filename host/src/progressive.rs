@@ -16,19 +16,27 @@ pub const MAX_STEPS: usize = 20;
 /// The most candidate decisions a step may ask for.
 pub const MAX_STEP_MIN_DECISIONS: u64 = 1_000_000;
 
+/// The largest rise of money per claim a guard may allow (a share: 1,000,000 is
+/// 100,000,000%, no limit in practice).
+pub const MAX_MONEY_INCREASE: f64 = 1_000_000.0;
+
 /// What a step's candidate figures may not exceed, against the active version's.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Guards {
     /// Escalations per decision may rise by at most this much (0.05: five points).
+    #[schema(minimum = 0, maximum = 1)]
     pub max_escalation_rate_increase: f64,
     /// Money given per decided claim may rise by at most this share (0.10: 10%), per
-    /// currency.
+    /// currency; at most 1,000,000.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub max_money_per_claim_increase: f64,
     /// The candidate's module may fail on at most this share of its decisions.
+    #[schema(minimum = 0, maximum = 1)]
     pub max_failure_rate: f64,
     /// The marketplace may override at most this share of the candidate's decisions it
     /// gave feedback on.
+    #[schema(minimum = 0, maximum = 1)]
     pub max_override_rate: f64,
 }
 
@@ -117,18 +125,16 @@ impl ProgressivePlan {
             (
                 "max_money_per_claim_increase",
                 guards.max_money_per_claim_increase,
-                f64::MAX,
+                MAX_MONEY_INCREASE,
             ),
             ("max_failure_rate", guards.max_failure_rate, 1.0),
             ("max_override_rate", guards.max_override_rate, 1.0),
         ] {
             if !(value.is_finite() && (0.0..=max).contains(&value)) {
-                let bound = if max == 1.0 {
-                    "from 0 to 1"
-                } else {
-                    "0 or more"
-                };
-                return Err(plan_error(&format!("guards.{name}"), bound));
+                return Err(plan_error(
+                    &format!("guards.{name}"),
+                    format!("from 0 to {max}"),
+                ));
             }
         }
         Ok(())
@@ -239,25 +245,48 @@ impl Figures {
     }
 
     /// The figures as the API shows them.
-    pub fn to_json(&self) -> serde_json::Value {
-        let money: BTreeMap<&str, i64> = self
-            .by_currency
-            .iter()
-            .map(|(currency, figures)| (currency.as_str(), figures.money))
-            .collect();
-        serde_json::json!({
-            "decisions": self.decisions,
-            "escalations": self.escalations,
-            "escalation_rate": self.escalation_rate(),
-            "failures": self.failures,
-            "failure_rate": self.failure_rate(),
-            "feedback": self.feedback,
-            "overrides": self.overrides,
-            "override_rate": self.override_rate(),
-            "money": money,
-            "money_per_claim": self.money_per_claim(),
-        })
+    pub fn view(&self) -> FiguresView {
+        FiguresView {
+            decisions: self.decisions,
+            escalations: self.escalations,
+            escalation_rate: self.escalation_rate(),
+            failures: self.failures,
+            failure_rate: self.failure_rate(),
+            feedback: self.feedback,
+            overrides: self.overrides,
+            override_rate: self.override_rate(),
+            money: self
+                .by_currency
+                .iter()
+                .map(|(currency, figures)| (currency.clone(), figures.money))
+                .collect(),
+            money_per_claim: self.money_per_claim(),
+        }
     }
+
+    /// [`Self::view`] as JSON (a rollout's ending keeps it).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.view()).unwrap_or_default()
+    }
+}
+
+/// One side's figures as the API shows them: counts, rates (null before any decision)
+/// and money per currency.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RolloutSideFigures)]
+pub struct FiguresView {
+    pub decisions: u64,
+    pub escalations: u64,
+    pub escalation_rate: Option<f64>,
+    pub failures: u64,
+    pub failure_rate: Option<f64>,
+    pub feedback: u64,
+    pub overrides: u64,
+    pub override_rate: Option<f64>,
+    /// Minor units given, per currency.
+    pub money: BTreeMap<String, i64>,
+    /// Minor units per decided claim, per currency.
+    pub money_per_claim: BTreeMap<String, f64>,
 }
 
 /// A guard the candidate broke: which, its limit, what was seen, in plain words.

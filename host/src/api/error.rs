@@ -4,13 +4,38 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::contract::FieldError;
 use crate::ledger::LedgerError;
 use crate::registry::RegistryError;
 use crate::service::ServiceError;
 use crate::signing::SignatureRefused;
+
+/// Every error's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid_request", "message": "unknown field `unit_prise`", "field": "items[0].unit_prise"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`) and people (`message`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable: `invalid_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `idempotency_conflict`, `feedback_conflict`,
+    /// `payload_too_large`, `settings_rejected`, a module's `guest_*` failure while
+    /// checking settings, an upload's refusal (`module_too_large`, `not_wasm`,
+    /// `core_module`, `precompiled_artifact`, `invalid_component`, `wrong_world`,
+    /// `forbidden_imports`, `describe_failed`, `compile_timeout`, `module_unsigned`,
+    /// `module_signature_invalid`), `unavailable`, `storage_unavailable`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+    /// The field's path or the settings key at fault; null when no field is to blame.
+    #[schema(required = true)]
+    pub field: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -106,7 +131,13 @@ impl IntoResponse for ApiError {
             Self::SettingsRejected { key, .. } => key.clone(),
             _ => None,
         };
-        let body = json!({"error": {"code": code, "message": self.to_string(), "field": field}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.to_string(),
+                field,
+            },
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if matches!(self, Self::StorageUnavailable(_)) {
             response.headers_mut().insert(

@@ -11,13 +11,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-use super::paging::{cursor_text, cut_page, parse_cursor};
+use super::paging::{Cursor, cursor_text, cut_page, parse_cursor};
 use super::{ApiError, AppState};
 use crate::access::Principal;
-use crate::contract::{Timestamp, check_id};
+use crate::contract::{
+    DecisionRequest, DecisionResponse, Id, ModuleDigestText, Reason, Timestamp, check_id,
+};
 use crate::ledger::StoredDecision;
 
 /// The header naming the next page's cursor.
@@ -27,14 +30,70 @@ pub const NEXT_CURSOR: &str = "arbiter-next-cursor";
 const PAGE: u32 = 1_000;
 const MAX_PAGE: u32 = 10_000;
 
-#[derive(Debug, Deserialize)]
+/// Which decisions to export, a page at a time.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExportQuery {
+    /// One shop's decisions; operators may leave it out for every shop's. A seller's
+    /// token exports its own shop (another shop is not found).
+    #[param(value_type = Option<Id>)]
     shop_id: Option<String>,
+    /// Decisions made at or after this time.
+    #[param(value_type = Option<Timestamp>)]
     from: Option<String>,
+    /// Decisions made before this time (not before `from`).
+    #[param(value_type = Option<Timestamp>)]
     to: Option<String>,
+    /// The `Arbiter-Next-Cursor` of the page before.
+    #[param(value_type = Option<Cursor>)]
     cursor: Option<String>,
+    /// Decisions per page: 1 to 10,000, default 1,000.
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<u32>,
+}
+
+/// One line of the decision log: a decision with everything that made it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DecisionLogLine)]
+pub(super) struct LogLine {
+    #[schema(value_type = Id)]
+    decision_id: String,
+    #[schema(value_type = Id)]
+    shop_id: String,
+    decided_at: Option<Timestamp>,
+    /// The `x-request-id` of the request that made it.
+    request_id: Option<String>,
+    #[schema(value_type = DecisionRequest)]
+    request: Value,
+    #[schema(value_type = DecisionResponse)]
+    response: Value,
+    #[schema(value_type = Object)]
+    history: Value,
+    /// The fraud screen's signals: each rule that fired, in words.
+    #[schema(value_type = Vec<Reason>)]
+    signals: Value,
+    #[schema(value_type = Object)]
+    guardrails: Value,
+    #[schema(value_type = ModuleDigestText)]
+    module: String,
+    settings_version: u64,
+    #[schema(value_type = Object)]
+    settings: Value,
+    fraud_screen: LoggedFraudScreen,
+    failure: Option<String>,
+    failure_detail: Option<String>,
+    guest_output: Option<String>,
+    latency_us: u64,
+}
+
+/// The fraud screen a logged decision ran with.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct LoggedFraudScreen {
+    #[schema(value_type = ModuleDigestText)]
+    module: String,
+    #[schema(value_type = Object)]
+    settings: Value,
 }
 
 /// Whose decisions `principal` exports: one shop's, or (operators only, with no
@@ -55,35 +114,53 @@ fn scope<'a>(
 }
 
 /// One decision as a line of the log.
-fn log_line(decision: &StoredDecision) -> Bytes {
+fn log_line(decision: StoredDecision) -> Bytes {
     let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-    let line = json!({
-        "decision_id": decision.decision_id,
-        "shop_id": decision.shop_id,
-        "decided_at": Timestamp::from_unix_millis(decision.decided_at_ms).map(|at| at.to_string()),
-        "request_id": decision.request_id,
-        "request": parse(&decision.request_json),
-        "response": parse(&decision.response_json),
-        "history": parse(&decision.history_json),
-        "signals": parse(&decision.signals_json),
-        "guardrails": parse(&decision.guardrails_json),
-        "module": decision.module_digest,
-        "settings_version": decision.settings_version,
-        "settings": parse(&decision.settings_json),
-        "fraud_screen": {
-            "module": decision.fraud_module_digest,
-            "settings": parse(&decision.fraud_settings_json),
+    let line = LogLine {
+        decided_at: Timestamp::from_unix_millis(decision.decided_at_ms),
+        request: parse(&decision.request_json),
+        response: parse(&decision.response_json),
+        history: parse(&decision.history_json),
+        signals: parse(&decision.signals_json),
+        guardrails: parse(&decision.guardrails_json),
+        settings: parse(&decision.settings_json),
+        fraud_screen: LoggedFraudScreen {
+            settings: parse(&decision.fraud_settings_json),
+            module: decision.fraud_module_digest,
         },
-        "failure": decision.failure,
-        "failure_detail": decision.failure_detail,
-        "guest_output": decision.guest_output,
-        "latency_us": decision.latency_us,
-    });
-    let mut text = line.to_string();
-    text.push('\n');
+        decision_id: decision.decision_id,
+        shop_id: decision.shop_id,
+        request_id: decision.request_id,
+        module: decision.module_digest,
+        settings_version: decision.settings_version,
+        failure: decision.failure,
+        failure_detail: decision.failure_detail,
+        guest_output: decision.guest_output,
+        latency_us: decision.latency_us,
+    };
+    let mut text = serde_json::to_vec(&line).unwrap_or_default();
+    text.push(b'\n');
     Bytes::from(text)
 }
 
+/// The decision log (operators: every shop's or one; a seller: its own), as NDJSON.
+///
+/// One decision per line with everything that made it (OPA's decision logs are the
+/// model), oldest first. The next page's cursor is in the `Arbiter-Next-Cursor` header,
+/// absent on the last page.
+#[utoipa::path(
+    get,
+    path = "/v1/decisions",
+    tag = "decisions",
+    operation_id = "export_decisions",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "A page of the log, one JSON object per line.",
+            content_type = "application/x-ndjson", body = LogLine,
+            headers(("Arbiter-Next-Cursor" = String,
+                description = "The next page's cursor; absent on the last page."))),
+    )
+)]
 pub(super) async fn export(
     State(state): State<AppState>,
     principal: Principal,
@@ -129,7 +206,7 @@ pub(super) async fn export(
     let lines = futures_util::stream::iter(
         decisions
             .into_iter()
-            .map(|decision| Ok::<_, Infallible>(log_line(&decision))),
+            .map(|decision| Ok::<_, Infallible>(log_line(decision))),
     );
     let mut response = (
         [(header::CONTENT_TYPE, "application/x-ndjson")],

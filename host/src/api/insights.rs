@@ -4,24 +4,33 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::{may_manage_shop, operator_only};
 use super::extract::ShopId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::clock::now_ms;
-use crate::contract::Timestamp;
+use crate::contract::{ShopIdText, Timestamp};
 use crate::insights::{Bucket, DayRange, Insights, MAX_RANGE_DAYS};
 use crate::ledger::InsightScope;
 
 /// How many days a range without `from` covers, ending with `to`'s day.
 const DEFAULT_DAYS: i64 = 30;
 
-#[derive(Debug, Deserialize)]
+/// The days an insights report covers.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct InsightsQuery {
+    /// The first day (its UTC day); default: 30 days before `to`. At most 732 days.
+    #[param(value_type = Option<Timestamp>)]
     from: Option<String>,
+    /// The last day (its UTC day); default: today.
+    #[param(value_type = Option<Timestamp>)]
     to: Option<String>,
+    /// The series' buckets; default `day`.
+    #[param(value_type = Option<Bucket>)]
     bucket: Option<String>,
 }
 
@@ -83,6 +92,18 @@ fn query(query: Result<Query<InsightsQuery>, QueryRejection>) -> Result<Insights
         })
 }
 
+/// Where a shop's claims come from and what they cost.
+///
+/// Over whole UTC days: totals, a series by day or ISO week, by kind, by category, the
+/// top SKUs by claims and by money, and repeat customers.
+#[utoipa::path(
+    get,
+    path = "/v1/shops/{shop_id}/insights",
+    tag = "shops",
+    operation_id = "shop_insights",
+    params(("shop_id" = ShopIdText, Path), InsightsQuery),
+    responses((status = 200, description = "The report.", body = Insights))
+)]
 pub(super) async fn shop(
     State(state): State<AppState>,
     principal: Principal,
@@ -98,6 +119,16 @@ pub(super) async fn shop(
     Ok(axum::Json(insights))
 }
 
+/// Where the platform's claims come from and what they cost (operators), with a table
+/// of shops.
+#[utoipa::path(
+    get,
+    path = "/v1/platform/insights",
+    tag = "platform",
+    operation_id = "platform_insights",
+    params(InsightsQuery),
+    responses((status = 200, description = "The report.", body = Insights))
+)]
 pub(super) async fn platform(
     State(state): State<AppState>,
     principal: Principal,

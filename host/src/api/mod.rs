@@ -1,11 +1,12 @@
-//! The HTTP API (v1): routes, authentication, error mapping and the OpenAPI description
-//! (`openapi.json`). Handlers translate between HTTP and the [`Service`]; they never
-//! touch the engine.
+//! The HTTP API (v1): routes, authentication, error mapping and the OpenAPI description,
+//! generated from the handlers' own types as the routes are registered (`doc.rs`).
+//! Handlers translate between HTTP and the [`Service`]; they never touch the engine.
 
 mod auth;
 mod backtests;
 mod decision_list;
 mod decisions;
+mod doc;
 mod error;
 mod export;
 mod extract;
@@ -22,18 +23,21 @@ mod shops;
 mod whoami;
 
 pub use backtests::backtest_body;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 pub use export::NEXT_CURSOR;
 pub use observe::{REQUEST_ID, RequestId, metrics_router};
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Extension};
 use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::access::Access;
 use crate::service::Service;
@@ -41,14 +45,69 @@ use crate::service::Service;
 /// The largest request body accepted (decisions, settings), in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The hand-written OpenAPI 3.1 description of this API, served at `/v1/openapi.json`.
-pub const OPENAPI_JSON: &str = include_str!("openapi.json");
-
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub service: Service,
     pub access: Access,
+}
+
+/// Every documented route, each registered with its description. `upload_limit` is
+/// the body limit of module uploads (one byte over the registry's cap, so the registry
+/// itself names the size refused).
+fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
+    let (schemas, paths, upload) = routes!(modules::upload);
+    let upload = (
+        schemas,
+        paths,
+        upload.layer(DefaultBodyLimit::max(upload_limit)),
+    );
+    OpenApiRouter::with_openapi(doc::base())
+        .routes(routes!(decisions::decide, export::export))
+        .routes(routes!(decisions::explain))
+        .routes(routes!(feedback::give))
+        .routes(routes!(feedback::by_version))
+        .routes(routes!(decision_list::list))
+        .routes(routes!(insights::shop))
+        .routes(routes!(insights::platform))
+        .routes(routes!(platform::fraud_list))
+        .routes(routes!(whoami::whoami))
+        .routes(routes!(shops::get_settings, shops::put_settings))
+        .routes(routes!(
+            platform::add_to_fraud_list,
+            platform::remove_from_fraud_list
+        ))
+        .routes(routes!(platform::get_guardrails, platform::put_guardrails))
+        .routes(routes!(platform::issue_token))
+        .routes(routes!(modules::list))
+        .routes(upload)
+        .routes(routes!(modules::show))
+        .routes(routes!(policies::get_policy, policies::put_policy))
+        .routes(routes!(policies::versions))
+        .routes(routes!(policies::rollback))
+        .routes(routes!(policies::promote))
+        .routes(routes!(rollouts::list))
+        .routes(routes!(
+            policies::get_failure_policy,
+            policies::put_failure_policy
+        ))
+        .routes(routes!(
+            policies::get_platform_policy,
+            policies::put_platform_policy
+        ))
+        .routes(routes!(backtests::list, backtests::start))
+        .routes(routes!(backtests::show))
+        .routes(routes!(backtests::list_platform, backtests::start_platform))
+        .routes(routes!(policies::audit))
+        .routes(routes!(health::alive))
+        .routes(routes!(health::ready))
+        .routes(routes!(observe::metrics))
+        .routes(routes!(openapi_doc))
+}
+
+/// This API's OpenAPI 3.1 description, as `GET /v1/openapi.json` serves it.
+pub fn openapi() -> serde_json::Value {
+    doc::finish(documented_routes(MAX_BODY_BYTES).into_openapi())
 }
 
 /// The v1 router.
@@ -60,74 +119,9 @@ pub fn router(state: AppState) -> Router {
         .upload_limits()
         .max_bytes
         .saturating_add(1);
-    Router::new()
-        .route("/v1/decisions", post(decisions::decide).get(export::export))
-        .route("/v1/decisions/{decision_id}", get(decisions::explain))
-        .route("/v1/decisions/{decision_id}/feedback", post(feedback::give))
-        .route("/v1/shops/{shop_id}/feedback", get(feedback::by_version))
-        .route("/v1/shops/{shop_id}/decisions", get(decision_list::list))
-        .route("/v1/shops/{shop_id}/insights", get(insights::shop))
-        .route("/v1/platform/insights", get(insights::platform))
-        .route("/v1/platform/fraud-list", get(platform::fraud_list))
-        .route("/v1/whoami", get(whoami::whoami))
-        .route(
-            "/v1/shops/{shop_id}/settings",
-            get(shops::get_settings).put(shops::put_settings),
-        )
-        .route(
-            "/v1/platform/fraud-list/{customer_id}",
-            put(platform::add_to_fraud_list).delete(platform::remove_from_fraud_list),
-        )
-        .route(
-            "/v1/platform/guardrails",
-            get(platform::get_guardrails).put(platform::put_guardrails),
-        )
-        .route("/v1/tokens", post(platform::issue_token))
-        .route(
-            "/v1/modules",
-            get(modules::list)
-                .merge(post(modules::upload).layer(DefaultBodyLimit::max(upload_limit))),
-        )
-        .route("/v1/modules/{digest}", get(modules::show))
-        .route(
-            "/v1/shops/{shop_id}/policy",
-            get(policies::get_policy).put(policies::put_policy),
-        )
-        .route(
-            "/v1/shops/{shop_id}/policy/versions",
-            get(policies::versions),
-        )
-        .route(
-            "/v1/shops/{shop_id}/policy/rollback",
-            post(policies::rollback),
-        )
-        .route(
-            "/v1/shops/{shop_id}/policy/promote",
-            post(policies::promote),
-        )
-        .route("/v1/shops/{shop_id}/rollouts", get(rollouts::list))
-        .route(
-            "/v1/shops/{shop_id}/failure-policy",
-            get(policies::get_failure_policy).put(policies::put_failure_policy),
-        )
-        .route(
-            "/v1/platform/policies/{name}",
-            get(policies::get_platform_policy).put(policies::put_platform_policy),
-        )
-        .route(
-            "/v1/shops/{shop_id}/backtests",
-            get(backtests::list).post(backtests::start),
-        )
-        .route("/v1/backtests/{backtest_id}", get(backtests::show))
-        .route(
-            "/v1/platform/backtests",
-            get(backtests::list_platform).post(backtests::start_platform),
-        )
-        .route("/v1/audit", get(policies::audit))
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
-        .route("/v1/openapi.json", get(openapi))
-        .route("/metrics", get(observe::metrics))
+    let (routes, openapi) = documented_routes(upload_limit).split_for_parts();
+    let description = Description(doc::finish(openapi).to_string().into());
+    routes
         .merge(crate::console::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         // After the routes: it applies to those registered before it. `Allow` is kept.
@@ -140,10 +134,27 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(observe::request_span))
         .layer(middleware::from_fn(observe::request_id))
+        // The description `openapi_doc` serves, serialized once.
+        .layer(Extension(description))
         .with_state(state)
 }
 
-/// `GET /v1/openapi.json`, without authentication.
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+/// This API's description as JSON text.
+#[derive(Debug, Clone)]
+struct Description(Arc<str>);
+
+/// This API's OpenAPI 3.1 description (no token needed).
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "health",
+    operation_id = "openapi",
+    security(()),
+    responses((status = 200, description = "This description.", body = Object))
+)]
+async fn openapi_doc(Extension(Description(text)): Extension<Description>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
 }

@@ -106,7 +106,16 @@ fn metrics_response(text: String) -> Response {
     ([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response()
 }
 
-/// `GET /metrics` on the API listener: operators only.
+/// Prometheus metrics in the OpenMetrics text format (operators; also without a token
+/// on `serve --metrics-listen`).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    operation_id = "metrics",
+    responses((status = 200, description = "The metrics.",
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String))
+)]
 pub(super) async fn metrics(
     State(state): State<AppState>,
     principal: Principal,

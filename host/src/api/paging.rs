@@ -5,6 +5,27 @@
 use super::ApiError;
 use crate::ledger::DecisionCursor;
 
+/// A page's cursor, as the description shows it: what every cursor this API gives
+/// looks like (its millis fit an i64), and nothing more is promised.
+#[derive(Debug)]
+pub(super) struct Cursor;
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^-?[0-9]{1,18}\..*$"))
+            .description(Some("Opaque: the cursor a page gave, as it gave it."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cursor {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Cursor")
+    }
+}
+
 /// The cursor after the decision made at `decided_at_ms` with `decision_id`.
 pub(super) fn cursor_text(decided_at_ms: i64, decision_id: &str) -> String {
     format!("{decided_at_ms}.{decision_id}")

@@ -3,73 +3,168 @@
 //! figures).
 
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::auth::may_manage_shop;
 use super::extract::ShopId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
-use crate::contract::Timestamp;
+use crate::contract::{Id, ShopIdText, Timestamp};
 use crate::ledger::RolloutRecord;
-use crate::progressive::Side;
+use crate::progressive::{FiguresView, Guards, Side};
 use crate::service::RolloutFigures;
 
-fn at(unix_millis: i64) -> Option<String> {
-    Timestamp::from_unix_millis(unix_millis).map(|at| at.to_string())
+/// A tracked rollout of a candidate version.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Rollout)]
+pub(super) struct RolloutBody {
+    rollout_id: String,
+    /// `shadow`, `canary` or `progressive`.
+    mode: String,
+    candidate_version: u64,
+    /// `running`, `promoted`, `rolled_back` or `replaced`.
+    status: String,
+    started_by: String,
+    started_at: Option<Timestamp>,
+    ended_at: Option<Timestamp>,
+    /// Why it ended: who or which guard, with the figures that decided.
+    #[schema(value_type = Option<Object>)]
+    ending: Option<Value>,
+    /// A progressive rollout's plan and where it stands (absent for other modes).
+    #[serde(flatten)]
+    plan: PlanProgress,
+    /// The current step's and the whole rollout's figures, per side (in the shop's
+    /// policy only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    figures: Option<RolloutFiguresBody>,
 }
 
-/// One rollout; with `figures`, the current step's and the whole rollout's, per side.
-pub(super) fn rollout_json(record: &RolloutRecord, figures: Option<&RolloutFigures>) -> Value {
-    let mut body = json!({
-        "rollout_id": record.rollout_id,
-        "mode": record.mode,
-        "candidate_version": record.candidate_version,
-        "status": record.status,
-        "started_by": record.started_by,
-        "started_at": at(record.started_at_ms),
-        "ended_at": record.ended_at_ms.and_then(at),
-        "ending": record.ending,
-    });
-    if let Some(plan) = &record.plan {
-        let step = usize::try_from(record.step).unwrap_or(usize::MAX);
-        body["step"] = json!(record.step);
-        body["percent"] = json!(plan.steps.get(step));
-        body["steps"] = json!(plan.steps);
-        body["step_min_decisions"] = json!(plan.step_min_decisions);
-        body["guards"] = json!(plan.guards);
-        body["step_started_at"] = json!(at(record.step_started_at_ms));
-    }
-    if let Some(figures) = figures {
-        let mut shown = json!({
-            "step": {
-                "candidate": figures.step(record.step, Side::Candidate).to_json(),
-                "active": figures.step(record.step, Side::Active).to_json(),
+/// Where a progressive rollout stands; every field is absent for other modes.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(super) struct PlanProgress {
+    /// The current step (from 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step: Option<u64>,
+    /// The share of claims the current step serves, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    percent: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_min_decisions: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guards: Option<Guards>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_started_at: Option<Timestamp>,
+}
+
+/// Both sides' figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct RolloutFiguresBody {
+    step: SidesFigures,
+    total: SidesFigures,
+    /// What the current step's candidate is judged against (progressive rollouts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    judged_against: Option<JudgedAgainst>,
+}
+
+/// The candidate's and the active version's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SidesFigures {
+    candidate: FiguresView,
+    active: FiguresView,
+}
+
+/// The active version's figures a step is judged against.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct JudgedAgainst {
+    /// `step` (the same step's) or `rollout` (the whole rollout's, when the step has
+    /// too few).
+    over: &'static str,
+    active: FiguresView,
+}
+
+/// A shop's rollouts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct RolloutList {
+    #[schema(value_type = Id)]
+    shop_id: String,
+    rollouts: Vec<RolloutBody>,
+}
+
+impl RolloutBody {
+    /// One rollout; with `figures`, the current step's and the whole rollout's, per side.
+    pub(super) fn new(record: &RolloutRecord, figures: Option<&RolloutFigures>) -> Self {
+        let plan = record
+            .plan
+            .as_ref()
+            .map(|plan| {
+                let step = usize::try_from(record.step).unwrap_or(usize::MAX);
+                PlanProgress {
+                    step: Some(record.step),
+                    percent: plan.steps.get(step).copied(),
+                    steps: Some(plan.steps.clone()),
+                    step_min_decisions: Some(plan.step_min_decisions),
+                    guards: Some(plan.guards),
+                    step_started_at: Timestamp::from_unix_millis(record.step_started_at_ms),
+                }
+            })
+            .unwrap_or_default();
+        let figures = figures.map(|figures| RolloutFiguresBody {
+            step: SidesFigures {
+                candidate: figures.step(record.step, Side::Candidate).view(),
+                active: figures.step(record.step, Side::Active).view(),
             },
-            "total": {
-                "candidate": figures.total(Side::Candidate).to_json(),
-                "active": figures.total(Side::Active).to_json(),
+            total: SidesFigures {
+                candidate: figures.total(Side::Candidate).view(),
+                active: figures.total(Side::Active).view(),
             },
+            judged_against: record.plan.as_ref().map(|plan| {
+                let (baseline, over) = figures.baseline(plan, record.step);
+                JudgedAgainst {
+                    over,
+                    active: baseline.view(),
+                }
+            }),
         });
-        if let Some(plan) = &record.plan {
-            let (baseline, over) = figures.baseline(plan, record.step);
-            shown["judged_against"] = json!({"over": over, "active": baseline.to_json()});
+        Self {
+            rollout_id: record.rollout_id.clone(),
+            mode: record.mode.clone(),
+            candidate_version: record.candidate_version,
+            status: record.status.clone(),
+            started_by: record.started_by.clone(),
+            started_at: Timestamp::from_unix_millis(record.started_at_ms),
+            ended_at: record.ended_at_ms.and_then(Timestamp::from_unix_millis),
+            ending: record.ending.clone(),
+            plan,
+            figures,
         }
-        body["figures"] = shown;
     }
-    body
 }
 
-/// `GET /v1/shops/{shop_id}/rollouts`: the shop's rollouts, newest first, each with
-/// how it ended.
+/// A shop's rollouts, newest first, each with how it ended.
+#[utoipa::path(
+    get,
+    path = "/v1/shops/{shop_id}/rollouts",
+    tag = "policies",
+    operation_id = "list_rollouts",
+    params(("shop_id" = ShopIdText, Path)),
+    responses((status = 200, description = "The rollouts.", body = RolloutList))
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     principal: Principal,
     ShopId(shop_id): ShopId,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<RolloutList>, ApiError> {
     may_manage_shop(&principal, &shop_id)?;
     let rollouts = state.service.rollouts(&shop_id).await?;
-    Ok(axum::Json(json!({
-        "shop_id": shop_id,
-        "rollouts": rollouts.iter().map(|record| rollout_json(record, None)).collect::<Vec<_>>(),
-    })))
+    Ok(axum::Json(RolloutList {
+        shop_id,
+        rollouts: rollouts
+            .iter()
+            .map(|record| RolloutBody::new(record, None))
+            .collect(),
+    }))
 }

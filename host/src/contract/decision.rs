@@ -2,16 +2,23 @@
 
 use arbiter_contract_rules as rules;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::schema::{Amount, Currency, Id, ModuleDigestText};
 
 /// What `POST /v1/decisions` answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DecisionResponse {
+    #[schema(value_type = Id)]
     pub decision_id: String,
+    #[schema(value_type = Id)]
     pub claim_id: String,
     pub revision: u32,
     pub outcome: Outcome,
     pub actions: Vec<Action>,
+    /// Who pays the money actions; null when there are none.
     pub payer: Option<Payer>,
+    /// Days until the marketplace acts (a confirmation asked for, a return).
     pub eta_days: Option<u32>,
     pub risk: Risk,
     pub reasons: Vec<Reason>,
@@ -34,7 +41,7 @@ impl DecisionResponse {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Compensate,
@@ -45,14 +52,14 @@ pub enum Outcome {
     Inform,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Payer {
     Seller,
     Platform,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     None,
@@ -60,7 +67,7 @@ pub enum Risk {
     Hard,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmingParty {
     Warehouse,
@@ -69,52 +76,60 @@ pub enum ConfirmingParty {
     RoutingTeam,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Document {
     Receipt,
     WarrantyCard,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentSource {
     DeliveryService,
     OfficeStaff,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GoodsQuality {
     Proper,
     Improper,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationTarget {
     OfficeStaff,
 }
 
 /// One step the marketplace carries out, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     PromoCode {
+        #[schema(value_type = Amount)]
         amount: i64,
+        #[schema(value_type = Currency)]
         currency: String,
     },
     SorryCoupon {
+        #[schema(value_type = Amount)]
         amount: i64,
+        #[schema(value_type = Currency)]
         currency: String,
     },
     Refund {
+        #[schema(value_type = Amount)]
         amount: i64,
+        #[schema(value_type = Currency)]
         currency: String,
         requires_return: bool,
     },
     ReturnShippingRefund {
+        #[schema(value_type = Amount)]
         amount: i64,
+        #[schema(value_type = Currency)]
         currency: String,
     },
     Replacement,
@@ -219,7 +234,7 @@ impl Action {
 }
 
 /// Why a decision was taken: the rule id and plain words with the values compared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reason {
     pub rule: String,
     pub text: String,
@@ -235,15 +250,16 @@ impl Reason {
 }
 
 /// The policy that made a decision: enough to replay it exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PolicyRef {
     /// The compensation module's digest, `sha256:...`.
+    #[schema(value_type = ModuleDigestText)]
     pub module: String,
     pub settings_version: u64,
     pub mode: PolicyMode,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyMode {
     Active,

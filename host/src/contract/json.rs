@@ -176,6 +176,26 @@ mod tests {
         }
     }
 
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Shape {
+        Point,
+        Box { width: u32, height: u32 },
+    }
+
+    #[test]
+    fn a_struct_variant_is_read_from_an_object_only() {
+        let good: Vec<Shape> = parse_json(br#"["point", {"box": {"width": 2, "height": 3.0}}]"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(good.len(), 2);
+        let error = parse_json::<Vec<Shape>>(br#"[{"box": [2, 3]}]"#)
+            .err()
+            .unwrap_or_else(|| panic!("a struct variant read from an array"));
+        assert_eq!(error.field, "[0].box", "{error}");
+        assert!(error.message.contains("invalid type: sequence"), "{error}");
+    }
+
     #[test]
     fn errors_name_the_field() {
         let cases: [(&[u8], &str, &str); 5] = [

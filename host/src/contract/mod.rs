@@ -7,9 +7,11 @@
 mod decision;
 mod field_error;
 mod json;
+mod limits;
 mod objects_only;
 mod parse;
 mod request;
+mod schema;
 mod timestamp;
 mod validate;
 
@@ -19,14 +21,17 @@ pub use decision::{
 };
 pub use field_error::FieldError;
 pub use json::{parse_json, parse_object};
+pub use limits::MAX_AMOUNT;
+pub use objects_only::whole_number;
 pub use parse::parse_request;
 pub use request::{
     ClaimKind, ClaimSubkind, Confirmations, Courier, Customer, CustomerReply, DecisionRequest,
     DesiredOutcome, Evidence, Fulfilment, Item, Order, PartyAnswer, Photo, ReturnShipment,
     UsedSign,
 };
+pub use schema::{Amount, Currency, Id, ModuleDigestText, Money, PhotoHash, ShopIdText};
 pub use timestamp::Timestamp;
-pub use validate::{MAX_AMOUNT, check_id, check_shop_id};
+pub use validate::{check_id, check_shop_id};
 
 #[cfg(test)]
 mod tests;

@@ -301,3 +301,93 @@ fn a_positional_array_is_not_a_request() {
         assert_eq!(error.field, "", "{error}");
     }
 }
+
+/// JSON Schema calls `683.0` an integer (a zero fractional part), so a whole-number float
+/// is read where an integer is asked for; a fraction, or a number the field's type cannot
+/// hold, is still refused, naming the field.
+#[test]
+fn a_whole_number_float_is_an_integer() {
+    let body = set(
+        set(
+            set(
+                set(valid(), "items.0.unit_price", json!(35000.0)),
+                "items.0.quantity_ordered",
+                json!(3.0),
+            ),
+            "order.total",
+            json!(4.59e5),
+        ),
+        "revision",
+        json!(2.0),
+    );
+    let request = parse(&body).unwrap();
+    assert_eq!(request.items[0].unit_price, 35_000);
+    assert_eq!(request.items[0].quantity_ordered, 3);
+    assert_eq!(request.order.total, 459_000);
+    assert_eq!(request.revision, 2);
+    let zero = parse(&set(valid(), "return_shipment.shipping_cost", json!(-0.0))).unwrap();
+    assert_eq!(zero.return_shipment.shipping_cost, Some(0));
+
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "a fraction",
+            set(valid(), "items.0.unit_price", json!(350.5)),
+            "items[0].unit_price",
+            "floating point `350.5`",
+        ),
+        (
+            "a negative whole float",
+            set(valid(), "order.total", json!(-1.0)),
+            "order.total",
+            "negative",
+        ),
+        (
+            "over u32",
+            set(valid(), "revision", json!(4_294_967_296.0)),
+            "revision",
+            "4294967296",
+        ),
+        (
+            "negative for u32",
+            set(valid(), "items.0.quantity_ordered", json!(-3.0)),
+            "items[0].quantity_ordered",
+            "-3",
+        ),
+        (
+            "over i64",
+            set(valid(), "order.total", json!(1e30)),
+            "order.total",
+            "floating point",
+        ),
+        (
+            "a tiny fraction",
+            set(valid(), "items.0.quantity_affected", json!(1.000_000_1)),
+            "items[0].quantity_affected",
+            "floating point",
+        ),
+    ];
+    for (what, body, field, message) in cases {
+        let error = parse(&body).expect_err(what);
+        assert_eq!(error.field, field, "{what}: {error}");
+        assert!(error.message.contains(message), "{what}: {error}");
+    }
+}
+
+/// Only integers are read from whole-number floats: a float field and any JSON value
+/// (settings) keep the number as sent.
+#[test]
+fn a_whole_number_float_stays_a_float_where_no_integer_is_asked_for() {
+    let value: Value = parse_json(br#"{"a": 683.0, "b": [2.0], "c": 7}"#).unwrap();
+    assert!(value["a"].is_f64(), "{value}");
+    assert!(value["b"][0].is_f64(), "{value}");
+    assert!(value["c"].is_u64(), "{value}");
+    let float: Option<f64> = parse_json(b"683.0").unwrap();
+    assert_eq!(float, Some(683.0));
+    let map: std::collections::BTreeMap<String, i64> =
+        parse_object(br#"{"RUB": 601877.0, "USD": -5.0}"#).unwrap();
+    assert_eq!(map["RUB"], 601_877);
+    assert_eq!(map["USD"], -5);
+    let error = parse_object::<std::collections::BTreeMap<String, i64>>(br#"{"RUB": 0.5}"#)
+        .expect_err("a fraction");
+    assert_eq!(error.field, "RUB", "{error}");
+}

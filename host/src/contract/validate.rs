@@ -2,14 +2,10 @@
 //! quantities that add up, ids and hashes of a sane shape, a subkind that fits its kind.
 
 use super::field_error::FieldError;
+use super::limits::{MAX_AMOUNT, MAX_ID_LEN};
 use super::{ClaimKind, DecisionRequest};
 
-/// The largest amount accepted anywhere, in minor units: the contract rules' bound, the
-/// same for a claim's amounts and a module's.
-pub const MAX_AMOUNT: i64 = arbiter_contract_rules::MAX_AMOUNT;
-/// The longest id (claim, shop, order, customer, sku) accepted.
-const MAX_ID_LEN: usize = 128;
-/// The longest free text (titles, categories) accepted.
+/// The longest free text (titles, categories) accepted, in characters.
 const MAX_TEXT_LEN: usize = 1_000;
 /// The most items in one claim.
 const MAX_ITEMS: usize = 1_000;
@@ -108,7 +104,7 @@ pub(super) fn validate_request(request: &DecisionRequest) -> Result<(), FieldErr
 }
 
 /// An id (claim, shop, order, customer, sku, decision) wherever it enters: in a body, a
-/// path or a token's scope. Not empty, at most 128 bytes, no control characters.
+/// path or a token's scope. Not blank, at most 128 characters, no control characters.
 pub fn check_id(field: &str, value: &str) -> Result<(), FieldError> {
     id(field, value)
 }
@@ -132,20 +128,20 @@ fn id(field: &str, value: &str) -> Result<(), FieldError> {
     if value.trim().is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    if value.len() > MAX_ID_LEN || value.chars().any(char::is_control) {
+    if value.chars().count() > MAX_ID_LEN || value.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
-            format!("must be at most {MAX_ID_LEN} bytes of printable text"),
+            format!("must be at most {MAX_ID_LEN} characters of printable text"),
         ));
     }
     Ok(())
 }
 
 fn text(field: &str, value: &str) -> Result<(), FieldError> {
-    if value.len() > MAX_TEXT_LEN {
+    if value.chars().count() > MAX_TEXT_LEN {
         return Err(FieldError::new(
             field,
-            format!("must be at most {MAX_TEXT_LEN} bytes"),
+            format!("must be at most {MAX_TEXT_LEN} characters"),
         ));
     }
     Ok(())

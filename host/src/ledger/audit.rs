@@ -7,13 +7,23 @@ use sqlx::Row;
 use super::{Ledger, LedgerError};
 
 /// An entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub audit_id: String,
+    /// When, in milliseconds since the Unix epoch.
     pub at_ms: i64,
+    /// `operator`, `seller:<token id>`, `marketplace:<token id>` or `rollout` (an
+    /// automatic rollout step).
     pub actor: String,
+    /// What changed: `settings.update`, `module.upload`, `policy.set`,
+    /// `policy.rollback`, `policy.promote`, `policy.failure_policy`,
+    /// `policy.rollout.step`, `policy.rollout.promote`, `policy.rollout.rollback`,
+    /// `platform.policy`. A string, so a new kind of change never breaks a client.
     pub action: String,
+    /// Whose: a shop id, a module digest, a platform policy's name.
     pub subject: String,
+    /// The change itself (versions, modules, figures).
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

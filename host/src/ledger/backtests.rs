@@ -59,7 +59,9 @@ impl<'a> DecisionScope<'a> {
 }
 
 /// Where a backtest stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BacktestStatus {
     Running,

@@ -15,7 +15,7 @@ use crate::contract::{Action, DecisionResponse, Outcome, Reason};
 pub const MAX_CHANGES_KEPT: usize = 10_000;
 
 /// The figures of both sides.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BeforeAfter<T> {
     pub before: T,
     pub after: T,
@@ -25,24 +25,31 @@ pub struct BeforeAfter<T> {
 pub type Amounts = BTreeMap<String, i64>;
 
 /// Money before and after, their difference, and the same per action type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MoneyReport {
+    #[schema(inline)]
     pub before: Amounts,
+    #[schema(inline)]
     pub after: Amounts,
+    #[schema(inline)]
     pub delta: Amounts,
     pub by_action: BTreeMap<String, MoneySplit>,
 }
 
 /// One action type's money before and after.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MoneySplit {
+    #[schema(inline)]
     pub before: Amounts,
+    #[schema(inline)]
     pub after: Amounts,
+    #[schema(inline)]
     pub delta: Amounts,
 }
 
 /// One side of a changed decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ChangedSide)]
 pub struct Side {
     pub outcome: Outcome,
     pub actions: Vec<Action>,
@@ -50,7 +57,7 @@ pub struct Side {
 }
 
 /// A decision the candidate decides otherwise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     pub claim_id: String,
     pub revision: u32,
@@ -60,7 +67,7 @@ pub struct Change {
 }
 
 /// What a backtest found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BacktestReport {
     /// Decisions re-decided.
     pub decisions: u64,

@@ -16,7 +16,7 @@ use crate::ledger::{Feedback, VersionFeedback};
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// What the marketplace says of a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Accepted,
@@ -24,17 +24,21 @@ pub enum Verdict {
 }
 
 /// Feedback as given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackInput {
     #[serde(rename = "final")]
     pub verdict: Verdict,
+    /// What was decided in the end, when overridden.
     #[serde(default)]
     pub final_outcome: Option<Outcome>,
     /// Minor units given in the end, per currency.
     #[serde(default)]
+    #[schema(value_type = Option<crate::contract::Money>)]
     pub final_money: Option<BTreeMap<String, i64>>,
+    /// At most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -95,10 +99,13 @@ fn check(input: &FeedbackInput) -> Result<(), FieldError> {
                 "a currency is three capital letters (ISO 4217)",
             ));
         }
-        if *amount < 0 {
+        if !(0..=crate::contract::MAX_AMOUNT).contains(amount) {
             return Err(FieldError::new(
                 field,
-                "an amount is minor units, 0 or more",
+                format!(
+                    "an amount is minor units, from 0 to {}",
+                    crate::contract::MAX_AMOUNT
+                ),
             ));
         }
     }

@@ -24,15 +24,44 @@ impl ChecksSettings for FraudModule {
     }
 }
 
-/// `settings` as the JSON text stored, once it is a JSON object.
+/// `settings` as the JSON text stored, once it is a JSON object. A whole-number float
+/// (`3.0`) is written as the integer it equals, as JSON Schema counts it (and as a
+/// module reading an integer setting expects); any other number is kept as sent.
 pub(super) fn settings_text(settings: &serde_json::Value) -> Result<String, ServiceError> {
     if settings.is_object() {
-        Ok(settings.to_string())
+        Ok(whole_numbers_as_integers(settings.clone()).to_string())
     } else {
         Err(ServiceError::SettingsRejected {
             key: None,
             message: "settings must be a JSON object".into(),
         })
+    }
+}
+
+/// `value` with every float that equals an integer (within i64 or u64) written as that
+/// integer.
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Number, Value};
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let integer = number
+                .as_f64()
+                .and_then(crate::contract::whole_number)
+                .map(|whole| match whole {
+                    Ok(unsigned) => Number::from(unsigned),
+                    Err(negative) => Number::from(negative),
+                });
+            Value::Number(integer.unwrap_or(number))
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key, whole_numbers_as_integers(value)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -59,10 +88,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_an_object_is_settings() {
+    fn only_an_object_is_settings_and_whole_floats_are_integers() {
         assert_eq!(
             settings_text(&json!({"a": 1})).ok().as_deref(),
             Some(r#"{"a":1}"#)
+        );
+        assert_eq!(
+            settings_text(&json!({"a": 3.0, "b": [2.5, 1e3], "c": {"d": -4.0}}))
+                .ok()
+                .as_deref(),
+            Some(r#"{"a":3,"b":[2.5,1000],"c":{"d":-4}}"#)
         );
         for value in [json!([1]), json!(1), json!(null), json!("x")] {
             assert!(matches!(

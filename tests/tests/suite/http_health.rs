@@ -1,5 +1,6 @@
 //! `/healthz`, `/readyz`, the router's fallback, and the OpenAPI description served at
-//! `/v1/openapi.json`: valid JSON that lists every route and every field Arbiter adds.
+//! `/v1/openapi.json` (generated from the handlers' types): valid JSON that lists every
+//! route and every field Arbiter adds.
 
 use arbiter_tests::http::{OPERATOR_TOKEN, TestApp, sample_claim};
 use axum::body::Body;
@@ -122,10 +123,7 @@ async fn the_openapi_description_is_served_without_a_token() -> anyhow::Result<(
         "{}",
         doc["openapi"]
     );
-    assert_eq!(
-        doc,
-        serde_json::from_str::<Value>(arbiter::api::OPENAPI_JSON)?
-    );
+    assert_eq!(doc, serde_json::to_value(arbiter::api::openapi())?);
 
     // Every route, with exactly its methods.
     let paths = doc["paths"]
@@ -174,14 +172,34 @@ async fn the_openapi_description_is_served_without_a_token() -> anyhow::Result<(
     assert_eq!(bearer["scheme"], "bearer");
     assert_eq!(doc["security"], json!([{"bearer": []}]));
     for open in ["/healthz", "/readyz", "/v1/openapi.json"] {
-        assert_eq!(doc["paths"][open]["get"]["security"], json!([]), "{open}");
+        assert_eq!(doc["paths"][open]["get"]["security"], json!([{}]), "{open}");
+        assert!(
+            doc["paths"][open]["get"]["responses"]["401"].is_null(),
+            "{open} never asks for a token"
+        );
+    }
+    // Every other operation answers 401 and 403 in the error shape.
+    for (path, methods) in ROUTES {
+        for method in methods {
+            let operation = &doc["paths"][path][method];
+            if operation["security"] == json!([{}]) {
+                continue;
+            }
+            for status in ["400", "401", "403", "500", "503"] {
+                assert_eq!(
+                    operation["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
     }
     Ok(())
 }
 
 #[tokio::test]
 async fn the_openapi_description_documents_what_arbiter_adds() -> anyhow::Result<()> {
-    let doc: Value = serde_json::from_str(arbiter::api::OPENAPI_JSON)?;
+    let doc = serde_json::to_value(arbiter::api::openapi())?;
     let schemas = &doc["components"]["schemas"];
 
     let request = &schemas["DecisionRequest"]["properties"];
@@ -190,14 +208,14 @@ async fn the_openapi_description_documents_what_arbiter_adds() -> anyhow::Result
     assert!(schemas["Item"]["properties"]["component_price"].is_object());
     assert_eq!(schemas["DecisionRequest"]["additionalProperties"], false);
 
-    let failure = &schemas["Decision"]["properties"]["failure"];
+    let failure = &schemas["DecisionResponse"]["properties"]["failure"];
     assert!(
-        failure["enum"]
-            .as_array()
-            .is_some_and(|codes| codes.contains(&json!("guest_timeout"))),
+        failure["description"]
+            .as_str()
+            .is_some_and(|text| text.contains("guest_timeout")),
         "{failure}"
     );
-    let required = schemas["Decision"]["required"].to_string();
+    let required = schemas["DecisionResponse"]["required"].to_string();
     assert!(!required.contains("\"failure\""), "failure is optional");
 
     let actions = schemas["Action"]["oneOf"]
@@ -207,16 +225,24 @@ async fn the_openapi_description_documents_what_arbiter_adds() -> anyhow::Result
     let variant = |kind: &str| {
         actions
             .iter()
-            .find(|action| action["properties"]["type"]["const"] == kind)
+            .find(|action| action["properties"]["type"]["enum"] == json!([kind]))
             .cloned()
             .unwrap_or(Value::Null)
     };
+    // A property's schema, following its `$ref`.
+    let resolved = |schema: &Value| match schema["$ref"].as_str() {
+        Some(reference) => doc
+            .pointer(reference.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => schema.clone(),
+    };
     assert_eq!(
-        variant("send_document")["properties"]["via"]["enum"],
+        resolved(&variant("send_document")["properties"]["via"])["enum"],
         json!(["delivery_service", "office_staff"])
     );
     assert_eq!(
-        variant("start_return")["properties"]["quality"]["enum"],
+        resolved(&variant("start_return")["properties"]["quality"])["enum"],
         json!(["proper", "improper"])
     );
 
@@ -228,8 +254,26 @@ async fn the_openapi_description_documents_what_arbiter_adds() -> anyhow::Result
             .is_some_and(|params| params.iter().any(|p| p["name"] == "Idempotency-Key"))
     );
 
-    let error = &schemas["Error"]["properties"]["error"];
+    let error = &schemas["ErrorDetail"];
     assert_eq!(error["required"], json!(["code", "message", "field"]));
+
+    // Integers carry their bounds, so a value the server refuses is one the description
+    // refuses too.
+    let item = &schemas["Item"]["properties"];
+    assert_eq!(
+        item["quantity_affected"]["maximum"],
+        json!(4_294_967_295_u64)
+    );
+    assert_eq!(
+        schemas["Amount"]["maximum"],
+        json!(arbiter::contract::MAX_AMOUNT)
+    );
+    // The action union validates without a discriminator: each variant's `type` is one
+    // value.
+    assert!(schemas["Action"]["discriminator"].is_null());
+    // A seller's token needs a shop; a marketplace's has none.
+    let token = doc["components"]["schemas"]["TokenRequest"].to_string();
+    assert!(token.contains("SellerTokenRequest"), "{token}");
     Ok(())
 }
 
