@@ -1,5 +1,8 @@
 //! `arbiter decide`: one claim through the fraud screen, the policy and the envelope,
-//! on this machine, like `opa eval` or `kwctl run`.
+//! on this machine, like `opa eval` or `kwctl run`. Modules are compiled once and kept
+//! in a compiled cache (the server's kind: per engine, each artifact under a MAC of the
+//! cache's own key), so the second decision with a module does not compile it again;
+//! the per-call limits are `serve`'s flags.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,9 +13,12 @@ use arbiter::contract::{
     Action, DecisionResponse, FieldError, PolicyMode, parse_object, parse_request,
 };
 use arbiter::decide::{ShopPolicy, decide};
-use arbiter::engine::{CompensationModule, Engine, Limits, ModuleDigest};
+use arbiter::engine::{CompensationModule, Engine, FraudModule, ModuleDigest};
 use arbiter::history::CustomerHistory;
+use arbiter::registry::{CompiledCache, LoadedModule, load_cached};
 use arbiter::{builtin, money};
+
+use super::limits::LimitsArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct DecideArgs {
@@ -30,6 +36,72 @@ pub struct DecideArgs {
     /// Print the decision exactly in the contract's JSON shape, nothing else.
     #[arg(long)]
     json: bool,
+    /// Where compiled modules are kept between runs [default: $XDG_CACHE_HOME/arbiter,
+    /// else ~/.cache/arbiter]. A server's data dir works too: its cache is the same kind.
+    #[arg(long, value_name = "DIR", env = "ARBITER_CACHE_DIR")]
+    cache: Option<PathBuf>,
+    /// Compile every module afresh and keep nothing (whatever `--cache` says).
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    limits: LimitsArgs,
+}
+
+/// The compiled cache `args` ask for, if any can be opened (a cache that cannot is
+/// said once and done without).
+fn open_cache(args: &DecideArgs, engine: &Engine) -> Option<CompiledCache> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args.cache.clone().or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|dir| dir.join("arbiter"))
+    })?;
+    match CompiledCache::open(&dir, &engine.compatibility_key()) {
+        Ok(cache) => Some(cache),
+        Err(error) => {
+            eprintln!(
+                "note: no compiled cache at {} ({error}); compiling every module",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// A compensation policy from `bytes`, through `cache` when there is one.
+fn compensation(
+    engine: &Engine,
+    cache: Option<&CompiledCache>,
+    bytes: &[u8],
+) -> anyhow::Result<CompensationModule> {
+    match cache {
+        None => Ok(CompensationModule::load(engine, bytes)?),
+        Some(cache) => match load_cached(engine, cache, bytes)? {
+            LoadedModule::Compensation(module) => Ok(module),
+            LoadedModule::Fraud(_) => {
+                bail!("it is a fraud screen, not a compensation policy")
+            }
+        },
+    }
+}
+
+/// The fraud screen from `bytes`, through `cache` when there is one.
+fn fraud_screen(
+    engine: &Engine,
+    cache: Option<&CompiledCache>,
+    bytes: &[u8],
+) -> anyhow::Result<FraudModule> {
+    match cache {
+        None => Ok(FraudModule::load(engine, bytes)?),
+        Some(cache) => match load_cached(engine, cache, bytes)? {
+            LoadedModule::Fraud(module) => Ok(module),
+            LoadedModule::Compensation(_) => bail!("it is not a fraud screen"),
+        },
+    }
 }
 
 pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
@@ -41,12 +113,27 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
         None => CustomerHistory::default(),
     };
 
-    let engine = Engine::new(Limits::default())?;
-    let fraud = builtin::fraud_screen(&engine).context("loading the fraud screen")?;
+    let engine = Engine::new(args.limits.limits())?;
+    let cache = open_cache(&args, &engine);
+    let fraud = fraud_screen(&engine, cache.as_ref(), builtin::FRAUD_SCREEN)
+        .context("loading the fraud screen")?;
     let policy = match &args.module {
-        Some(path) => CompensationModule::load(&engine, &read(path)?)
-            .with_context(|| format!("loading {}", path.display()))?,
-        None => builtin::standard_policy(&engine).context("loading the standard policy")?,
+        Some(path) => {
+            let bytes = read(path)?;
+            let max = args.limits.upload_limits().max_bytes;
+            if bytes.len() > max {
+                bail!(
+                    "{}: {} bytes is more than the {max} a server accepts by these limits \
+                     (--max-module-mib)",
+                    path.display(),
+                    bytes.len()
+                );
+            }
+            compensation(&engine, cache.as_ref(), &bytes)
+                .with_context(|| format!("loading {}", path.display()))?
+        }
+        None => compensation(&engine, cache.as_ref(), builtin::STANDARD_POLICY)
+            .context("loading the standard policy")?,
     };
 
     let (settings, settings_version) = match &args.settings {

@@ -334,8 +334,9 @@ impl Registry {
 }
 
 /// Loads `bytes` through the compiled cache: the artifact this host wrote before, or a
-/// fresh compile kept for next time once the module proved valid.
-fn load_cached(
+/// fresh compile kept for next time once the module proved valid. Also what `arbiter
+/// decide` loads its modules with.
+pub fn load_cached(
     engine: &Engine,
     cache: &CompiledCache,
     bytes: &[u8],

@@ -27,11 +27,40 @@ fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
     path
 }
 
+/// The binary, its compiled cache in a folder of the tests' own (never the user's; the
+/// cache is safe to share between runs, which then skip compiling).
 fn arbiter(args: &[&str]) -> Output {
+    arbiter_with_cache(args, &std::env::temp_dir().join("arbiter-cli-tests-cache"))
+}
+
+fn arbiter_with_cache(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arbiter"))
         .args(args)
+        .env("ARBITER_CACHE_DIR", cache)
         .output()
         .unwrap_or_else(|e| panic!("running arbiter: {e}"))
+}
+
+/// The files of the compiled cache under `cache`, by name.
+fn cached_files(cache: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for engine in std::fs::read_dir(cache.join("compiled"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if engine.path().is_dir() {
+            files.extend(
+                std::fs::read_dir(engine.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|entry| entry.path()),
+            );
+        }
+    }
+    files.sort();
+    files
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -139,6 +168,85 @@ fn runs_a_seller_module() {
     // The florist escalates anything at or above its 1000.00 RUB promo_max.
     assert_eq!(decision["outcome"], "escalate");
     assert_eq!(decision["reasons"][0]["rule"], "FL3");
+}
+
+#[test]
+fn a_module_is_compiled_once_and_then_read_from_the_compiled_cache() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cache = dir.path().join("cache");
+    let claim = write(dir.path(), "claim.json", &scenario_request("p02"));
+    let args = [
+        "decide",
+        claim.to_str().unwrap_or_default(),
+        "--module",
+        arbiter_artifacts::FLORIST_EXAMPLE_PATH,
+        "--json",
+    ];
+    let first = arbiter_with_cache(&args, &cache);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+
+    // The florist and the fraud screen: an artifact and its MAC each.
+    let florist =
+        std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH).unwrap_or_else(|e| panic!("{e}"));
+    let digest = arbiter::digest::sha256_hex(&florist);
+    let files = cached_files(&cache);
+    let named = |suffix: &str| {
+        files
+            .iter()
+            .filter(|file| file.to_string_lossy().ends_with(suffix))
+            .count()
+    };
+    assert_eq!((named(".cwasm"), named(".mac")), (2, 2), "{files:?}");
+    let artifact = files
+        .iter()
+        .find(|file| file.to_string_lossy().ends_with(&format!("{digest}.cwasm")))
+        .unwrap_or_else(|| panic!("no artifact for the florist in {files:?}"));
+    let written = std::fs::metadata(artifact)
+        .and_then(|meta| meta.modified())
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // The second run reads the artifacts (none is written again) and decides the same.
+    let second = arbiter_with_cache(&args, &cache);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(second.stdout, first.stdout);
+    let reread = std::fs::metadata(artifact)
+        .and_then(|meta| meta.modified())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reread, written, "the cached artifact was compiled again");
+
+    // An artifact that is not the one this cache wrote is never loaded: it is compiled
+    // afresh (and the decision is the same).
+    std::fs::write(artifact, b"planted native code").unwrap_or_else(|e| panic!("{e}"));
+    let third = arbiter_with_cache(&args, &cache);
+    assert!(third.status.success(), "{}", text(&third.stderr));
+    assert_eq!(third.stdout, first.stdout);
+    assert_ne!(
+        std::fs::read(artifact).unwrap_or_default(),
+        b"planted native code".to_vec()
+    );
+
+    // --no-cache compiles and keeps nothing; the limits are serve's flags.
+    let elsewhere = dir.path().join("unused");
+    let mut uncached = args.to_vec();
+    uncached.extend(["--no-cache", "--deadline-ms", "50", "--memory-mib", "32"]);
+    let fourth = arbiter_with_cache(&uncached, &elsewhere);
+    assert!(fourth.status.success(), "{}", text(&fourth.stderr));
+    assert_eq!(fourth.stdout, first.stdout);
+    assert!(!elsewhere.exists());
+
+    // A module over the upload cap is refused the way a server would refuse it.
+    let mut capped = args.to_vec();
+    capped.extend(["--max-module-mib", "1"]);
+    let big = dir.path().join("big.wasm");
+    std::fs::write(&big, vec![0_u8; 2 << 20]).unwrap_or_else(|e| panic!("{e}"));
+    capped[3] = big.to_str().unwrap_or_default();
+    let refused = arbiter_with_cache(&capped, &cache);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("--max-module-mib"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 #[test]
