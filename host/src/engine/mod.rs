@@ -11,6 +11,7 @@ mod digest;
 mod error;
 mod limits;
 mod module;
+mod observable;
 mod output;
 mod store;
 

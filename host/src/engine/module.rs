@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
 
+use super::observable::CallInputs;
 use super::store::{CallState, Called, call, classify, new_store};
 use super::{Engine, GuestFailure, LoadError, ModuleDigest, NotAComponent};
 use crate::world::compensation::CompensationPolicyPre;
@@ -78,8 +79,11 @@ impl<Pre> Loaded<Pre> {
             world,
             detail: format!("{error:#}"),
         })?;
-        let (metadata, settings_schema) =
-            call(engine, &digest, uses_wasi, |store| describe(&pre, store)).result?;
+        let inputs = CallInputs::of(0, &[b"describe", digest.as_str().as_bytes()]);
+        let (metadata, settings_schema) = call(engine, &digest, uses_wasi, inputs, |store| {
+            describe(&pre, store)
+        })
+        .result?;
         Ok(Self {
             digest,
             engine: engine.clone(),
@@ -90,14 +94,55 @@ impl<Pre> Loaded<Pre> {
         })
     }
 
-    /// Runs `body` with this module's pre-instantiated world in a fresh store.
+    /// Runs `body` with this module's pre-instantiated world in a fresh store, its
+    /// guest observing the time and randomness of `inputs`.
     fn call<T>(
         &self,
+        inputs: CallInputs,
         body: impl FnOnce(&Pre, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Called<T> {
-        call(&self.engine, &self.digest, self.uses_wasi, |store| {
-            body(&self.pre, store)
-        })
+        call(
+            &self.engine,
+            &self.digest,
+            self.uses_wasi,
+            inputs,
+            |store| body(&self.pre, store),
+        )
+    }
+
+    /// What a guest deciding `claim` with `settings` observes: the claim's `now`, and
+    /// randomness seeded by this module, the settings and the claim's identity (its id
+    /// and revision, which key every recorded decision), so a replay sees the same.
+    fn claim_inputs(&self, call: &[u8], claim: &Claim, settings: &[&str]) -> CallInputs {
+        if !self.uses_wasi {
+            // Nothing would observe them: no hashing on the decision path.
+            return CallInputs::UNOBSERVED;
+        }
+        let revision = claim.revision.to_le_bytes();
+        let mut parts: Vec<&[u8]> = vec![
+            call,
+            self.digest.as_str().as_bytes(),
+            claim.claim_id.as_bytes(),
+            &revision,
+        ];
+        parts.extend(settings.iter().map(|text| text.as_bytes()));
+        CallInputs::of(claim.now, &parts)
+    }
+
+    /// What a guest checking `settings` observes: the epoch, and randomness seeded by
+    /// this module and the settings.
+    fn settings_inputs(&self, settings: &str) -> CallInputs {
+        if !self.uses_wasi {
+            return CallInputs::UNOBSERVED;
+        }
+        CallInputs::of(
+            0,
+            &[
+                b"validate-settings",
+                self.digest.as_str().as_bytes(),
+                settings.as_bytes(),
+            ],
+        )
     }
 }
 
@@ -222,7 +267,8 @@ impl CompensationModule {
         history: &History,
         settings: &str,
     ) -> Called<Result<Decision, PolicyError>> {
-        self.0.call(|pre, store| {
+        let inputs = self.0.claim_inputs(b"decide", claim, &[settings]);
+        self.0.call(inputs, |pre, store| {
             let decide = pre.instantiate_decide(&mut *store)?;
             let (decision,) = decide.call(&mut *store, (claim, history, settings))?;
             Ok(decision)
@@ -234,7 +280,7 @@ impl CompensationModule {
     /// survive from one decision to the next.
     pub fn warm_instance(&self) -> Result<WarmPolicy, GuestFailure> {
         let engine = &self.0.engine;
-        let mut store = new_store(engine, self.0.uses_wasi);
+        let mut store = new_store(engine, self.0.uses_wasi, CallInputs::of(0, &[b"warm"]));
         let policy = self
             .0
             .pre
@@ -255,7 +301,7 @@ impl CompensationModule {
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
         self.0
-            .call(|pre, store| {
+            .call(self.0.settings_inputs(settings), |pre, store| {
                 let policy = pre.bindings.instantiate(&mut *store)?;
                 policy.call_validate_settings(&mut *store, settings)
             })
@@ -332,8 +378,11 @@ impl FraudModule {
         settings: &str,
         shop_settings: &str,
     ) -> Result<Result<Assessment, PolicyError>, GuestFailure> {
+        let inputs = self
+            .0
+            .claim_inputs(b"assess", claim, &[settings, shop_settings]);
         self.0
-            .call(|pre, store| {
+            .call(inputs, |pre, store| {
                 let screen = pre.instantiate(&mut *store)?;
                 screen.call_assess(&mut *store, claim, history, settings, shop_settings)
             })
@@ -346,7 +395,7 @@ impl FraudModule {
         settings: &str,
     ) -> Result<Result<(), SettingsError>, GuestFailure> {
         self.0
-            .call(|pre, store| {
+            .call(self.0.settings_inputs(settings), |pre, store| {
                 let screen = pre.instantiate(&mut *store)?;
                 screen.call_validate_settings(&mut *store, settings)
             })
@@ -357,11 +406,20 @@ impl FraudModule {
 }
 
 /// Imports a policy may have: the contract's types-only interface, which carries no
-/// functions, and what a guest built for WASI imports to print: the streams, stdout and
-/// stderr (captured), and stdin, environment, exit and the terminal queries, all empty.
-/// No files, sockets, clocks or randomness.
+/// functions, and the WASI 0.2 interfaces ordinary builds import, made deterministic:
+/// the streams, stdout and stderr (captured); stdin, environment, arguments, exit and
+/// the terminal queries, all empty; the clocks and random sources, derived from the
+/// call's inputs (`observable.rs`); the filesystem, with no directory preopened. No
+/// sockets and no HTTP.
 const ALLOWED_IMPORTS: &[&str] = &[
     "arbiter:policy/types@",
+    "wasi:clocks/wall-clock@0.2.",
+    "wasi:clocks/monotonic-clock@0.2.",
+    "wasi:random/random@0.2.",
+    "wasi:random/insecure@0.2.",
+    "wasi:random/insecure-seed@0.2.",
+    "wasi:filesystem/types@0.2.",
+    "wasi:filesystem/preopens@0.2.",
     "wasi:io/error@0.2.",
     "wasi:io/poll@0.2.",
     "wasi:io/streams@0.2.",
@@ -425,7 +483,8 @@ fn pre_instantiate(
         .collect();
     if !forbidden.is_empty() {
         return Err(LoadError::ForbiddenImports(format!(
-            "{}; policies get no files, network, environment, clock or randomness",
+            "{}; policies get no network, and no WASI but the deterministic clocks, random, \
+             empty filesystem and captured output",
             forbidden.join(", ")
         )));
     }

@@ -3,8 +3,9 @@
 //! Only guests built for WASI (wasm32-wasip2, jco) can write at all: the engine links
 //! `wasi:cli` stdout and stderr (and the streams they use) to one capped buffer. Output
 //! past the cap is counted and dropped, never an error, so a talkative guest is not a
-//! failing one. Stdin and the environment are empty; files, sockets, clocks and
-//! randomness stay refused at load, so a call remains a pure function of its arguments.
+//! failing one. Stdin, the environment and the arguments are empty and no directory is
+//! preopened; the clocks and random sources are derived from the call's inputs
+//! (`observable.rs`), so a call remains a pure function of its arguments.
 
 use std::io;
 use std::pin::Pin;
@@ -16,6 +17,8 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView};
 
+use super::observable::CallInputs;
+
 /// The WASI state of one call: an empty context whose stdout and stderr go to `output`.
 pub(super) struct CallWasi {
     ctx: WasiCtx,
@@ -24,13 +27,14 @@ pub(super) struct CallWasi {
 }
 
 impl CallWasi {
-    /// A context with nothing in it but a capture of at most `cap` bytes.
-    pub(super) fn new(cap: usize) -> Self {
+    /// A context with nothing in it but a capture of at most `cap` bytes, and the
+    /// clocks and random sources of `inputs`.
+    pub(super) fn new(cap: usize, inputs: &CallInputs) -> Self {
         let output = CapturedOutput::new(cap);
-        let ctx = WasiCtxBuilder::new()
-            .stdout(output.clone())
-            .stderr(output.clone())
-            .build();
+        let mut builder = WasiCtxBuilder::new();
+        builder.stdout(output.clone()).stderr(output.clone());
+        inputs.configure(&mut builder);
+        let ctx = builder.build();
         Self {
             ctx,
             table: ResourceTable::new(),

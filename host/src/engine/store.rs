@@ -4,6 +4,7 @@
 use wasmtime::{ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
+use super::observable::CallInputs;
 use super::output::CallWasi;
 use super::{Engine, GuestFailure, GuestFailureKind, ModuleDigest};
 
@@ -20,13 +21,14 @@ pub struct CallState {
     limiter: CallLimiter,
     wasi: Option<CallWasi>,
     output_cap: usize,
+    inputs: CallInputs,
 }
 
 impl CallState {
     /// The call's WASI context, made on first use.
     pub(super) fn wasi(&mut self) -> &mut CallWasi {
-        let cap = self.output_cap;
-        self.wasi.get_or_insert_with(|| CallWasi::new(cap))
+        let (cap, inputs) = (self.output_cap, self.inputs);
+        self.wasi.get_or_insert_with(|| CallWasi::new(cap, &inputs))
     }
 }
 
@@ -69,8 +71,9 @@ impl WasiView for CallState {
     }
 }
 
-/// A fresh store under the engine's limits, with a WASI context if the module uses one.
-pub(super) fn new_store(engine: &Engine, uses_wasi: bool) -> Store<CallState> {
+/// A fresh store under the engine's limits, with a WASI context if the module uses one
+/// (observing `inputs`).
+pub(super) fn new_store(engine: &Engine, uses_wasi: bool, inputs: CallInputs) -> Store<CallState> {
     let limits = engine.limits();
     let output_cap = limits.output.guest_output_bytes;
     let mut store = Store::new(
@@ -80,8 +83,9 @@ pub(super) fn new_store(engine: &Engine, uses_wasi: bool) -> Store<CallState> {
                 memory_bytes: limits.memory_bytes,
                 hit_memory_limit: false,
             },
-            wasi: uses_wasi.then(|| CallWasi::new(output_cap)),
+            wasi: uses_wasi.then(|| CallWasi::new(output_cap, &inputs)),
             output_cap,
+            inputs,
         },
     );
     store.limiter(|state| &mut state.limiter);
@@ -117,9 +121,10 @@ pub(super) fn call<T>(
     engine: &Engine,
     digest: &ModuleDigest,
     uses_wasi: bool,
+    inputs: CallInputs,
     body: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
 ) -> Called<T> {
-    let mut store = new_store(engine, uses_wasi);
+    let mut store = new_store(engine, uses_wasi, inputs);
     let result = body(&mut store).map_err(|error| classify(&store, digest, error));
     let output = store.data().wasi.as_ref().and_then(CallWasi::output);
     Called { result, output }

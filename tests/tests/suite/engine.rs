@@ -132,7 +132,7 @@ fn what_is_not_a_component_is_refused_with_a_reason() {
 fn a_component_that_imports_anything_is_refused() {
     let engine = engine();
     for import in [
-        "wasi:filesystem/types@0.2.0",
+        "wasi:http/types@0.2.0",
         "wasi:sockets/tcp@0.2.0",
         "acme:anything/else",
     ] {

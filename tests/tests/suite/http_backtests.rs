@@ -1,7 +1,8 @@
 //! Backtests over HTTP: a settings change re-deciding a shop's recorded claims, with
 //! the changed count, outcomes and money worked out by hand from the rulebook; a replay
 //! audit that changes nothing; settings refused at the key; sellers kept to their shop;
-//! the platform's default policy backtested over every shop that runs it.
+//! the platform's default policy backtested over every shop that runs it; a WASI guest
+//! reading the clocks and random numbers replayed exactly.
 
 use std::time::{Duration, Instant};
 
@@ -341,5 +342,77 @@ async fn the_platform_default_is_backtested_over_every_shop_that_runs_it() -> an
         .await?
         .json()?;
     assert_eq!(listed["backtests"][0]["backtest_id"], json!(id));
+    Ok(())
+}
+
+/// A guest that reads the clocks and random numbers (through std, as any program does)
+/// sees what the host derives from the decision's inputs: the wall clock reads the
+/// claim's `now`, the monotonic clock steps by a fixed amount, and the randomness is the
+/// same for the same claim and another for another claim. So a replay audit re-decides
+/// its decisions byte for byte.
+#[tokio::test]
+async fn a_wasi_guest_reading_clocks_and_random_is_replayed_exactly() -> anyhow::Result<()> {
+    const OBSERVER: &str = "observer-shop";
+    let app = TestApp::new().await?;
+    let marketplace = app.marketplace_token().await?;
+    let module = app
+        .upload_module(&std::fs::read(
+            arbiter_artifacts::OBSERVES_CLOCK_AND_RANDOM_FIXTURE_PATH,
+        )?)
+        .await?;
+    app.put_policy(OBSERVER, &json!({"module": module, "settings": {}}))
+        .await?;
+    let reason = |answer: &Value| {
+        answer["reasons"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let random = |text: &str| {
+        text.split("random ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let first = app
+        .decide(&marketplace, &sample_claim("ob-c1", OBSERVER, "ob-u1"))
+        .await?
+        .json()?;
+    assert_eq!(first["reasons"][0]["rule"], "OB1", "{first}");
+    // The claim's `now`, 2026-11-20T10:00:00Z, and one step of the monotonic clock.
+    assert_eq!(
+        reason(&first).split(';').next(),
+        Some("wall clock 1795168800000 ms"),
+        "{first}"
+    );
+    assert!(
+        reason(&first).ends_with("monotonic step 1000 ns"),
+        "{first}"
+    );
+    let later = with(
+        sample_claim("ob-c2", OBSERVER, "ob-u2"),
+        "now",
+        json!("2026-11-21T10:00:00Z"),
+    );
+    let second = app.decide(&marketplace, &later).await?.json()?;
+    assert!(
+        reason(&second).starts_with("wall clock 1795255200000 ms;"),
+        "{second}"
+    );
+    assert_ne!(random(&reason(&first)), random(&reason(&second)));
+    assert_eq!(random(&reason(&first)).len(), 16, "{first}");
+
+    let audit = backtest_at(
+        &app,
+        &format!("/v1/shops/{OBSERVER}/backtests"),
+        OPERATOR_TOKEN,
+        &json!({"module": null, "settings": null}),
+    )
+    .await?;
+    assert_eq!(audit["report"]["decisions"], 2, "{audit}");
+    assert_eq!(audit["report"]["changed"], 0, "{audit}");
+    assert_eq!(audit["report"]["not_replayed"], 0, "{audit}");
     Ok(())
 }

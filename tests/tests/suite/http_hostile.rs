@@ -297,12 +297,6 @@ async fn hostile_uploads_are_refused_by_code_while_decisions_go_on() -> anyhow::
             "acme:telemetry/beacon",
         ),
         (
-            "wasi:filesystem",
-            fixture(arbiter_artifacts::IMPORTS_FILESYSTEM_FIXTURE_PATH)?,
-            "forbidden_imports",
-            "wasi:filesystem/types",
-        ),
-        (
             "wasi:sockets",
             fixture(arbiter_artifacts::IMPORTS_SOCKETS_FIXTURE_PATH)?,
             "forbidden_imports",

@@ -91,10 +91,10 @@ async fn each_refused_upload_has_its_own_code_and_message() -> anyhow::Result<()
             "compensation-policy or fraud-screen",
         ),
         (
-            "files",
-            import("wasi:filesystem/types@0.2.0"),
+            "http",
+            import("wasi:http/types@0.2.0"),
             "forbidden_imports",
-            "wasi:filesystem/types@0.2.0",
+            "wasi:http/types@0.2.0",
         ),
         (
             "sockets",
@@ -110,9 +110,9 @@ async fn each_refused_upload_has_its_own_code_and_message() -> anyhow::Result<()
         ),
         (
             "an import beside the contract's exports",
-            wat(r#"(component (import "wasi:random/random@0.2.0" (instance)))"#),
+            wat(r#"(component (import "wasi:http/outgoing-handler@0.2.0" (instance)))"#),
             "forbidden_imports",
-            "wasi:random/random@0.2.0",
+            "wasi:http/outgoing-handler@0.2.0",
         ),
     ];
     for (name, bytes, code, says) in cases {

@@ -1,8 +1,8 @@
 //! Components that a host must refuse at load, built from source
-//! (`policies/fixtures/describe-fails`, `imports-unknown`, `imports-filesystem`,
-//! `imports-sockets`): one whose `metadata` traps (`describe_failed`), and ones that
-//! import what Arbiter does not provide: an unknown interface, WASI files and WASI
-//! sockets (`forbidden_imports`, naming the import).
+//! (`policies/fixtures/describe-fails`, `imports-unknown`, `imports-sockets`): one whose
+//! `metadata` traps (`describe_failed`), and ones that import what Arbiter does not
+//! provide: an unknown interface and WASI sockets (`forbidden_imports`, naming the
+//! import). And one it loads: `imports-filesystem`, which finds no files.
 
 use arbiter::engine::{CompensationModule, Engine, LoadError};
 use arbiter_artifacts::{
@@ -47,9 +47,23 @@ fn an_unknown_import_is_refused_by_name() -> anyhow::Result<()> {
 }
 
 #[test]
-fn a_wasip2_module_reading_files_is_refused() -> anyhow::Result<()> {
-    let error = load_error(IMPORTS_FILESYSTEM_FIXTURE_PATH)?;
-    assert_forbids(&error, "wasi:filesystem");
+fn a_wasip2_module_reading_files_loads_and_finds_none() -> anyhow::Result<()> {
+    let bytes = std::fs::read(IMPORTS_FILESYSTEM_FIXTURE_PATH)?;
+    let engine = Engine::new(arbiter_tests::test_limits())?;
+    let module = CompensationModule::load(&engine, &bytes)?;
+    let request: arbiter::contract::DecisionRequest = serde_json::from_value(
+        arbiter_tests::http::sample_claim("fs-c1", "fs-shop", "fs-u1"),
+    )?;
+    let history = arbiter::history::CustomerHistory::default();
+    let decision = module
+        .decide(
+            &arbiter::convert::claim(&request),
+            &arbiter::convert::history(&history, &request),
+            "{}",
+        )?
+        .map_err(|refused| anyhow::anyhow!("{refused:?}"))?;
+    let reason = &decision.reasons[0].text;
+    assert!(reason.starts_with("could not read /etc/passwd"), "{reason}");
     Ok(())
 }
 
