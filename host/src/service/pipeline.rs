@@ -128,16 +128,11 @@ impl Service {
         request_id: Option<&str>,
     ) -> Result<Reply, ServiceError> {
         let began = Instant::now();
-        let mut lap = began;
-        let mut stage = |stage: Stage| {
-            let now = Instant::now();
-            self.metrics.stage(stage, now.duration_since(lap));
-            lap = now;
-        };
+        let mut stages = self.metrics.stages();
         let request = parse_request(body)?;
         let key = key_for(&request, idempotency_key)?;
         let request_hash = request_hash(&request);
-        stage(Stage::Parse);
+        stages.lap(Stage::Parse);
 
         let request = Arc::new(request);
         let (history, epoch) = match self.ledger.before_decision(&key, &request).await? {
@@ -151,9 +146,9 @@ impl Service {
             }
             BeforeDecision::Fresh { history, epoch } => (history, epoch),
         };
-        stage(Stage::History);
+        stages.lap(Stage::History);
         let resolved = Arc::new(self.resolve(&request, epoch).await?);
-        stage(Stage::Config);
+        stages.lap(Stage::Config);
         let claim = Arc::new(Claim {
             request,
             history,
@@ -190,10 +185,10 @@ impl Service {
         };
         let (screened, fraud_time) = screened;
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.metrics.stage(Stage::Fraud, fraud_time);
-        self.metrics.stage(Stage::Policy, decided.policy_time);
-        self.metrics.stage(Stage::Envelope, decided.envelope_time);
-        lap = Instant::now();
+        stages.add(Stage::Fraud, fraud_time);
+        stages.add(Stage::Policy, decided.policy_time);
+        stages.add(Stage::Envelope, decided.envelope_time);
+        stages.restart();
 
         if let Some(failure) = &decided.failure {
             self.metrics
@@ -232,8 +227,8 @@ impl Service {
             .await?;
         match recorded {
             Recorded::New => {
-                self.metrics
-                    .stage(Stage::Commit, Instant::now().duration_since(lap));
+                stages.lap(Stage::Commit);
+                stages.log(&decided.response.decision_id);
                 self.metrics.decision(
                     crate::ledger::label(&decided.response.outcome).as_str(),
                     crate::ledger::label(&decided.response.risk).as_str(),
