@@ -16,6 +16,7 @@ use super::observe::RequestId;
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::contract::{DecisionRequest, DecisionResponse, Id, ModuleDigestText, Reason, Timestamp};
+use crate::ledger::StoredDecision;
 
 /// Decide a claim (operator or marketplace token).
 ///
@@ -125,16 +126,26 @@ pub(super) struct ExplainedPolicy {
     settings_version: u64,
     #[schema(value_type = Object)]
     settings: Value,
-    fraud_screen: ExplainedFraudScreen,
+    fraud_screen: FraudScreenUsed,
 }
 
-/// The fraud screen a decision ran with.
+/// The fraud screen a decision ran with (in its explanation and its log line).
 #[derive(Debug, Serialize, ToSchema)]
-pub(super) struct ExplainedFraudScreen {
+pub(super) struct FraudScreenUsed {
     #[schema(value_type = ModuleDigestText)]
     module: String,
     #[schema(value_type = Object)]
     settings: Value,
+}
+
+impl FraudScreenUsed {
+    /// The fraud screen `decision` recorded.
+    pub(super) fn of(decision: &StoredDecision) -> Self {
+        Self {
+            module: decision.fraud_module_digest.clone(),
+            settings: serde_json::from_str(&decision.fraud_settings_json).unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// Explain a decision.
@@ -175,6 +186,7 @@ pub(super) async fn explain(
         .await?
         .as_ref()
         .map(FeedbackBody::new);
+    let fraud_screen = FraudScreenUsed::of(&stored);
     Ok(axum::Json(Explanation {
         decision: parse(&stored.response_json),
         request: parse(&stored.request_json),
@@ -185,10 +197,7 @@ pub(super) async fn explain(
             settings: parse(&stored.settings_json),
             module: stored.module_digest,
             settings_version: stored.settings_version,
-            fraud_screen: ExplainedFraudScreen {
-                settings: parse(&stored.fraud_settings_json),
-                module: stored.fraud_module_digest,
-            },
+            fraud_screen,
         },
         shadow,
         feedback,

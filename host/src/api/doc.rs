@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
@@ -152,10 +152,11 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 /// path id not found, and the server's own trouble.
 fn add_common_errors(operation: &mut Operation, has_path_id: bool) {
     // An operation with `security: [{}]` (an empty requirement) is public.
-    let public = operation
-        .security
-        .as_ref()
-        .is_some_and(|requirements| requirements.iter().all(is_empty_requirement));
+    let public = operation.security.as_ref().is_some_and(|requirements| {
+        requirements
+            .iter()
+            .all(|requirement| *requirement == SecurityRequirement::default())
+    });
     let mut common: Vec<(&str, &str)> = vec![(
         "400",
         "`invalid_request`: bad input; `error.field` names the field at fault \
@@ -196,13 +197,8 @@ fn add_common_errors(operation: &mut Operation, has_path_id: bool) {
     }
 }
 
-fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
-    serde_json::to_value(requirement)
-        .is_ok_and(|value| value.as_object().is_some_and(|map| map.is_empty()))
-}
-
 /// An answer in the API's error shape.
-pub(super) fn error_response(description: &str) -> RefOr<Response> {
+fn error_response(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)
         .content(

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use super::decisions::FraudScreenUsed;
 use super::paging::{Cursor, cursor_text, cut_page, parse_cursor};
 use super::{ApiError, AppState};
 use crate::access::Principal;
@@ -80,20 +81,11 @@ pub(super) struct LogLine {
     settings_version: u64,
     #[schema(value_type = Object)]
     settings: Value,
-    fraud_screen: LoggedFraudScreen,
+    fraud_screen: FraudScreenUsed,
     failure: Option<String>,
     failure_detail: Option<String>,
     guest_output: Option<String>,
     latency_us: u64,
-}
-
-/// The fraud screen a logged decision ran with.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct LoggedFraudScreen {
-    #[schema(value_type = ModuleDigestText)]
-    module: String,
-    #[schema(value_type = Object)]
-    settings: Value,
 }
 
 /// Whose decisions `principal` exports: one shop's, or (operators only, with no
@@ -124,10 +116,7 @@ fn log_line(decision: StoredDecision) -> Bytes {
         signals: parse(&decision.signals_json),
         guardrails: parse(&decision.guardrails_json),
         settings: parse(&decision.settings_json),
-        fraud_screen: LoggedFraudScreen {
-            settings: parse(&decision.fraud_settings_json),
-            module: decision.fraud_module_digest,
-        },
+        fraud_screen: FraudScreenUsed::of(&decision),
         decision_id: decision.decision_id,
         shop_id: decision.shop_id,
         request_id: decision.request_id,

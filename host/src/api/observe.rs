@@ -114,7 +114,7 @@ fn metrics_response(text: String) -> Response {
     tag = "health",
     operation_id = "metrics",
     responses((status = 200, description = "The metrics.",
-        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String))
+        content_type = OPENMETRICS, body = String))
 )]
 pub(super) async fn metrics(
     State(state): State<AppState>,
