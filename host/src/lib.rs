@@ -29,4 +29,5 @@ pub mod server;
 pub mod service;
 pub mod signing;
 pub mod suspension;
+pub mod toolchain;
 pub mod world;

@@ -113,7 +113,7 @@ fn scope(principal: &Principal) -> Result<Option<&str>, ApiError> {
                 text (`sha256:...`); needed when the server trusts signing keys."),
     ),
     request_body(content = Vec<u8>, content_type = "application/wasm",
-        description = "The component's bytes (at most the upload cap, 4 MiB unless configured)."),
+        description = "The component's bytes (at most the upload cap, 32 MiB unless configured)."),
     responses(
         (status = 201, description = "Stored.", body = ModuleBody),
         (status = 200, description = "Already stored; the caller's scope now has it too.",

@@ -18,6 +18,7 @@ use arbiter::history::CustomerHistory;
 use arbiter::registry::{CompiledCache, LoadedModule, load_cached};
 use arbiter::{builtin, money};
 
+use super::cache::CacheArgs;
 use super::limits::LimitsArgs;
 
 #[derive(Debug, clap::Args)]
@@ -36,44 +37,14 @@ pub struct DecideArgs {
     /// Print the decision exactly in the contract's JSON shape, nothing else.
     #[arg(long)]
     json: bool,
-    /// Where compiled modules are kept between runs [default: $XDG_CACHE_HOME/arbiter,
-    /// else ~/.cache/arbiter]. A server's data dir works too: its cache is the same kind.
-    #[arg(long, value_name = "DIR", env = "ARBITER_CACHE_DIR")]
-    cache: Option<PathBuf>,
-    /// Compile every module afresh and keep nothing (whatever `--cache` says).
-    #[arg(long)]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
     #[command(flatten)]
     limits: LimitsArgs,
 }
 
-/// The compiled cache `args` ask for, if any can be opened (a cache that cannot is
-/// said once and done without).
-fn open_cache(args: &DecideArgs, engine: &Engine) -> Option<CompiledCache> {
-    if args.no_cache {
-        return None;
-    }
-    let dir = args.cache.clone().or_else(|| {
-        std::env::var_os("XDG_CACHE_HOME")
-            .filter(|dir| !dir.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .map(|dir| dir.join("arbiter"))
-    })?;
-    match CompiledCache::open(&dir, &engine.compatibility_key()) {
-        Ok(cache) => Some(cache),
-        Err(error) => {
-            eprintln!(
-                "note: no compiled cache at {} ({error}); compiling every module",
-                dir.display()
-            );
-            None
-        }
-    }
-}
-
 /// A compensation policy from `bytes`, through `cache` when there is one.
-fn compensation(
+pub(super) fn compensation(
     engine: &Engine,
     cache: Option<&CompiledCache>,
     bytes: &[u8],
@@ -114,7 +85,7 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
     };
 
     let engine = Engine::new(args.limits.limits())?;
-    let cache = open_cache(&args, &engine);
+    let cache = args.cache.open(&engine);
     let fraud = fraud_screen(&engine, cache.as_ref(), builtin::FRAUD_SCREEN)
         .context("loading the fraud screen")?;
     let policy = match &args.module {
@@ -168,8 +139,15 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&decided.response)?);
+        // The contract's shape has no room for it: what the policy printed goes to stderr.
+        if let Some(output) = &decided.guest_output {
+            eprint!("{}", guest_output(output));
+        }
     } else {
         print!("{}", describe(&decided.response));
+        if let Some(output) = &decided.guest_output {
+            print!("{}", guest_output(output));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -203,6 +181,15 @@ fn local_decision_id(body: &[u8], module: &ModuleDigest, settings: &str) -> Stri
 }
 
 /// The decision in words, for a person at a terminal.
+/// What the policy wrote to stdout and stderr, indented under a heading.
+fn guest_output(output: &str) -> String {
+    let mut text = String::from("the policy printed:\n");
+    for line in output.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
 fn describe(decision: &DecisionResponse) -> String {
     let mut text = String::new();
     let label = |value: &dyn erased::Named| value.name();

@@ -43,7 +43,7 @@ pub struct LimitsArgs {
     /// How long a suspended module is not called [default: 30].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     suspend_for_s: Option<u64>,
-    /// The largest module accepted for upload [default: 4].
+    /// The largest module accepted for upload [default: 32].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=256))]
     max_module_mib: Option<u64>,
     /// How long compiling an upload may take [default: 30].
@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(limits.suspension.after_failures, 3);
         assert_eq!(limits.suspension.cooldown, Duration::from_secs(30));
         let upload = UploadLimits::default();
-        assert_eq!(upload.max_bytes, 4 << 20);
+        assert_eq!(upload.max_bytes, 32 << 20);
         assert_eq!(upload.compile_timeout, Duration::from_secs(30));
     }
 }

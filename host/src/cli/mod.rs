@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one module per command.
 
 mod backtest;
+mod cache;
 mod decide;
 mod decisions;
 mod limits;

@@ -1,4 +1,5 @@
-//! `arbiter module`: `push` uploads a policy component to a running server, which checks,
+//! `arbiter module`: `build` turns a seller's project into a component (see
+//! [`arbiter::toolchain`]); `push` uploads one to a running server, which checks,
 //! compiles and stores it under its digest; `keygen` and `sign` are the seller's side of
 //! signed modules (see [`arbiter::signing`]).
 
@@ -6,12 +7,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use arbiter::engine::ModuleDigest;
+use anyhow::{Context, bail};
+use arbiter::engine::{Engine, ModuleDigest};
 use arbiter::signing::{self, SIGNATURE_HEADER};
+use arbiter::toolchain::{self, Language};
 use serde_json::Value;
 use ureq::http::Method;
 
+use super::cache::CacheArgs;
+use super::limits::LimitsArgs;
 use super::remote::{Client, ServerArgs};
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +26,10 @@ pub struct ModuleArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum ModuleCommand {
+    /// Build a policy project (Rust, JavaScript or Python, as `arbiter policy new`
+    /// writes one) into a component, check that a server would take it, and print its
+    /// path and digest.
+    Build(BuildArgs),
     /// Upload a policy component; prints its digest.
     ///
     /// `POST /v1/modules`: the server checks and compiles it and stores it by digest.
@@ -52,6 +60,23 @@ struct PushArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct BuildArgs {
+    /// The project's directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Its language [default: from its files: Cargo.toml, package.json or a .py].
+    #[arg(long, value_enum)]
+    lang: Option<Language>,
+    /// Where the component goes [default: DIR/target/NAME.wasm].
+    #[arg(long, short, value_name = "FILE.wasm")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    cache: CacheArgs,
+    #[command(flatten)]
+    limits: LimitsArgs,
+}
+
+#[derive(Debug, clap::Args)]
 struct KeygenArgs {
     /// Where the keys go: `PREFIX.key` and `PREFIX.pub`.
     prefix: PathBuf,
@@ -69,10 +94,45 @@ struct SignArgs {
 
 pub fn run(args: ModuleArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        ModuleCommand::Build(args) => build(&args),
         ModuleCommand::Push(args) => push(args),
         ModuleCommand::Keygen(args) => keygen(&args),
         ModuleCommand::Sign(args) => sign(&args),
     }
+}
+
+fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let language = match args.lang {
+        Some(language) => language,
+        None => Language::detect(&args.dir)?,
+    };
+    eprintln!("building {} ({language:?})", args.dir.display());
+    let built = toolchain::build(&args.dir, language, args.out.as_deref())?;
+    println!("{}", built.path.display());
+    println!("{}", ModuleDigest::of(&built.bytes));
+
+    // What a server would say: the same limits, the same checks (imports, world,
+    // metadata), compiled once into the cache `decide` reads.
+    let max = args.limits.upload_limits().max_bytes;
+    if built.bytes.len() > max {
+        bail!(
+            "{} bytes is more than the {max} a server accepts by these limits (--max-module-mib)",
+            built.bytes.len()
+        );
+    }
+    let engine = Engine::new(args.limits.limits())?;
+    let cache = args.cache.open(&engine);
+    let module = super::decide::compensation(&engine, cache.as_ref(), &built.bytes)
+        .context("a server would refuse it")?;
+    let metadata = module.metadata();
+    eprintln!(
+        "ok: {} {}, rules {}, {} bytes",
+        metadata.name,
+        metadata.version,
+        metadata.rules.join(", "),
+        built.bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_module(file: &Path) -> anyhow::Result<Vec<u8>> {

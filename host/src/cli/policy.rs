@@ -1,12 +1,14 @@
-//! `arbiter policy`: a shop's policy versions on a running server: set a module and its
-//! settings (active, shadow, canary or progressive), show (with a rollout's figures),
-//! list, roll back, promote.
+//! `arbiter policy`: `new` writes a seller's policy project on this machine; the rest
+//! work on a shop's policy versions on a running server: set a module and its settings
+//! (active, shadow, canary or progressive), show (with a rollout's figures), list, roll
+//! back, promote.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use arbiter::toolchain::{self, Language};
 use serde_json::{Map, Value, json};
 use ureq::http::Method;
 
@@ -20,6 +22,10 @@ pub struct PolicyArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum PolicyCommand {
+    /// Write a new policy project in DIR: the WIT, a policy that builds (the florist's
+    /// rules, to start from), its tests and a README. `arbiter module build DIR` then
+    /// makes the component.
+    New(NewArgs),
     /// Make a module and its settings the shop's next policy version.
     ///
     /// `PUT /v1/shops/{shop}/policy`: the module's `validate-settings` checks the
@@ -148,8 +154,39 @@ struct Common {
     json: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct NewArgs {
+    /// The project's directory (new or empty); its name names the policy.
+    dir: PathBuf,
+    /// The language to write it in.
+    #[arg(long, value_enum)]
+    lang: Language,
+    /// For Rust: the Arbiter SDK the project depends on (`policies/sdk` of Arbiter's
+    /// sources) [default: the one this binary was built from].
+    #[arg(long, value_name = "DIR")]
+    sdk: Option<PathBuf>,
+}
+
+fn new_project(args: &NewArgs) -> anyhow::Result<ExitCode> {
+    let sdk = args
+        .sdk
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/sdk"));
+    let written = toolchain::write_project(&args.dir, args.lang, &sdk)?;
+    for path in written {
+        println!("{}", path.display());
+    }
+    eprintln!(
+        "next: read {}, then `arbiter module build {}`",
+        args.dir.join("README.md").display(),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        PolicyCommand::New(args) => new_project(&args),
         PolicyCommand::Set(args) => set(args),
         PolicyCommand::Show(args) => {
             let path = format!("/v1/shops/{}/policy", segment(&args.shop));

@@ -9,6 +9,9 @@ use std::time::Duration;
 pub struct Limits {
     /// Wall-clock time a call may take before it is interrupted.
     pub deadline: Duration,
+    /// Wall-clock time a module may take to describe itself when it is loaded
+    /// (`metadata` and `settings-schema`, once per load).
+    pub describe_deadline: Duration,
     /// How often the epoch advances; a call overruns its deadline by at most one tick.
     pub epoch_tick: Duration,
     /// Linear memory a guest may grow to, in bytes.
@@ -27,6 +30,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             deadline: Duration::from_millis(10),
+            describe_deadline: Duration::from_secs(1),
             epoch_tick: Duration::from_millis(1),
             memory_bytes: 64 << 20,
             max_wasm_stack_bytes: 512 << 10,
@@ -40,8 +44,17 @@ impl Default for Limits {
 impl Limits {
     /// The deadline in epoch ticks, rounded up, at least one.
     pub fn deadline_ticks(&self) -> u64 {
+        self.ticks(self.deadline)
+    }
+
+    /// The describe deadline in epoch ticks, rounded up, at least one.
+    pub fn describe_deadline_ticks(&self) -> u64 {
+        self.ticks(self.describe_deadline.max(self.deadline))
+    }
+
+    fn ticks(&self, duration: Duration) -> u64 {
         let tick = self.epoch_tick.as_nanos().max(1);
-        let ticks = self.deadline.as_nanos().div_ceil(tick);
+        let ticks = duration.as_nanos().div_ceil(tick);
         u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
     }
 }

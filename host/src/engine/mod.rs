@@ -116,10 +116,7 @@ impl Engine {
             .wasmtime
             .precompile_component(bytes)
             .map(TrustedArtifact::written_by_us)
-            .map_err(|error| LoadError::NotAComponent {
-                why: NotAComponent::InvalidComponent,
-                detail: format!("{error:#}"),
-            })
+            .map_err(|error| module::invalid_component(&error))
     }
 
     /// Identifies what this engine's artifacts are compatible with (wasmtime version

@@ -80,7 +80,11 @@ impl<Pre> Loaded<Pre> {
             detail: format!("{error:#}"),
         })?;
         let inputs = CallInputs::of(0, &[b"describe", digest.as_str().as_bytes()]);
+        // Describing runs once, at load, under its own budget: a runtime's first call
+        // (CPython seeding its hash and random state, a JS engine's first compile) can
+        // take longer than a decision may, more so on a busy machine.
         let (metadata, settings_schema) = call(engine, &digest, uses_wasi, inputs, |store| {
+            store.set_epoch_deadline(engine.limits().describe_deadline_ticks());
             describe(&pre, store)
         })
         .result?;
@@ -438,10 +442,24 @@ const ALLOWED_IMPORTS: &[&str] = &[
 /// Compiles `bytes` as a component.
 fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, LoadError> {
     sniff_component(bytes)?;
-    Component::from_binary(engine.wasmtime(), bytes).map_err(|error| LoadError::NotAComponent {
+    Component::from_binary(engine.wasmtime(), bytes).map_err(|error| invalid_component(&error))
+}
+
+/// The refusal of bytes that do not compile as a component, with the flag to build with
+/// when a known toolchain made them so.
+pub(super) fn invalid_component(error: &wasmtime::Error) -> LoadError {
+    let detail = format!("{error:#}");
+    let hint = if detail.contains("component model async") {
+        ". The component uses the component model's async ABI (jco's QuickJS backend \
+         does by default); Arbiter calls a policy synchronously, one call per sandbox, so \
+         build it with `jco componentize --backend quickjs --backend-qjs-disable-async`"
+    } else {
+        ""
+    };
+    LoadError::NotAComponent {
         why: NotAComponent::InvalidComponent,
-        detail: format!("{error:#}"),
-    })
+        detail: format!("{detail}{hint}"),
+    }
 }
 
 /// A component from an artifact this host compiled and kept.
@@ -482,10 +500,12 @@ fn pre_instantiate(
         .map(|name| format!("`{name}`"))
         .collect();
     if !forbidden.is_empty() {
+        let names: Vec<&str> = forbidden.iter().map(String::as_str).collect();
         return Err(LoadError::ForbiddenImports(format!(
             "{}; policies get no network, and no WASI but the deterministic clocks, random, \
-             empty filesystem and captured output",
-            forbidden.join(", ")
+             empty filesystem and captured output{}",
+            names.join(", "),
+            toolchain_hint(&names)
         )));
     }
     engine
@@ -493,6 +513,20 @@ fn pre_instantiate(
         .instantiate_pre(component)
         .map(|pre| (pre, uses_wasi))
         .map_err(|error| LoadError::ForbiddenImports(format!("{error:#}")))
+}
+
+/// How to build without what `forbidden` names, when a known toolchain put it there.
+fn toolchain_hint(forbidden: &[&str]) -> &'static str {
+    let imports = |prefix: &str| forbidden.iter().any(|name| name.contains(prefix));
+    if imports("wasi:http/") {
+        ". componentize-js and jco import wasi:http by default: build with \
+         `--disable http fetch-event`, or with `arbiter module build`"
+    } else if imports("wasi:sockets/") {
+        ". componentize-py's CPython always imports wasi:sockets: build with \
+         `arbiter module build`, which replaces those imports with stubs that trap"
+    } else {
+        ""
+    }
 }
 
 /// Tells apart the usual things that are not a component, for a clear message.

@@ -33,7 +33,8 @@ pub struct UploadLimits {
 impl Default for UploadLimits {
     fn default() -> Self {
         Self {
-            max_bytes: 4 << 20,
+            // A default componentize-py build is 18.5 MB, componentize-js's 12.2 MB.
+            max_bytes: 32 << 20,
             compile_timeout: Duration::from_secs(30),
             compile_workers: 1,
         }

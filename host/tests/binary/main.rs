@@ -8,4 +8,5 @@ mod cli;
 mod cli_remote;
 mod common;
 mod crash;
+mod languages;
 mod replicas;

@@ -18,7 +18,7 @@ async fn backtest(app: &TestApp, token: &str, body: &Value) -> anyhow::Result<Va
 }
 
 /// Starts a backtest by posting `body` to `path` and waits for its report.
-async fn backtest_at(
+pub(crate) async fn backtest_at(
     app: &TestApp,
     path: &str,
     token: &str,

@@ -329,9 +329,9 @@ async fn hostile_uploads_are_refused_by_code_while_decisions_go_on() -> anyhow::
         ),
         (
             "larger than the cap",
-            vec![0_u8; (4 << 20) + 1],
+            vec![0_u8; (32 << 20) + 1],
             "module_too_large",
-            "4194304",
+            "33554432",
         ),
     ];
 

@@ -31,6 +31,7 @@ mod http_progressive;
 mod http_rollouts;
 mod http_scenarios;
 mod http_settings;
+mod languages;
 mod restart;
 mod shared_store;
 mod signed_modules;
