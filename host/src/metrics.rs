@@ -18,6 +18,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::registry::ResidentUsage;
+
 /// The stages of one decision, as `stage` labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -89,6 +91,9 @@ struct Inner {
     http_requests: Family<Labels3, Counter>,
     http_seconds: Family<Labels1, Histogram>,
     storage_failing: Gauge,
+    modules_loaded: Gauge,
+    module_image_bytes: Gauge,
+    module_evictions: Counter,
 }
 
 /// Latency buckets from 50 µs to about 13 s.
@@ -216,6 +221,25 @@ impl Metrics {
             "1 while writes to the ledger fail (readiness says not ready), else 0",
             storage_failing.clone(),
         );
+        let modules_loaded = Gauge::default();
+        registry.register(
+            "modules_loaded",
+            "Uploaded modules loaded in memory now (beside the built-ins)",
+            modules_loaded.clone(),
+        );
+        let module_image_bytes = Gauge::default();
+        registry.register_with_unit(
+            "module_images",
+            "Compiled images of the loaded modules (bounded by --loaded-modules-mib)",
+            Unit::Bytes,
+            module_image_bytes.clone(),
+        );
+        let module_evictions = Counter::default();
+        registry.register(
+            "module_evictions",
+            "Loaded modules dropped to stay within the budget (loaded again from the compiled cache when next needed)",
+            module_evictions.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 enabled: AtomicBool::new(true),
@@ -233,6 +257,9 @@ impl Metrics {
                 http_requests,
                 http_seconds,
                 storage_failing,
+                modules_loaded,
+                module_image_bytes,
+                module_evictions,
             }),
         }
     }
@@ -247,9 +274,21 @@ impl Metrics {
         self.inner.enabled.load(Ordering::Relaxed)
     }
 
-    /// The metrics in the OpenMetrics text format, `storage_failing` read now.
-    pub fn render(&self, storage_failing: bool) -> String {
-        self.inner.storage_failing.set(i64::from(storage_failing));
+    /// The metrics in the OpenMetrics text format, `storage_failing` and the loaded
+    /// modules read now.
+    pub fn render(&self, storage_failing: bool, resident: ResidentUsage) -> String {
+        let inner = &self.inner;
+        inner.storage_failing.set(i64::from(storage_failing));
+        inner
+            .modules_loaded
+            .set(i64::try_from(resident.modules).unwrap_or(i64::MAX));
+        inner
+            .module_image_bytes
+            .set(i64::try_from(resident.image_bytes).unwrap_or(i64::MAX));
+        let counted = inner.module_evictions.get();
+        inner
+            .module_evictions
+            .inc_by(resident.evictions.saturating_sub(counted));
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.inner.registry);
@@ -439,7 +478,7 @@ mod tests {
         metrics.decision("refund", "none", Duration::from_millis(2));
         metrics.decision("refund", "none", Duration::from_millis(3));
         metrics.upload("accepted");
-        let text = metrics.render(false);
+        let text = metrics.render(false, ResidentUsage::default());
         assert!(
             text.contains(r#"arbiter_decisions_total{outcome="refund",risk="none"} 2"#),
             "{text}"
@@ -459,7 +498,7 @@ mod tests {
         stages.restart();
         stages.lap(Stage::Commit);
         stages.log("d-1");
-        let text = metrics.render(false);
+        let text = metrics.render(false, ResidentUsage::default());
         for (stage, count) in [("parse", 1), ("policy", 1), ("commit", 1)] {
             let line =
                 format!(r#"arbiter_decision_stage_seconds_count{{stage="{stage}"}} {count}"#);

@@ -49,6 +49,11 @@ pub struct LimitsArgs {
     /// How long compiling an upload may take [default: 30].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     compile_timeout_s: Option<u64>,
+    /// Compiled modules kept loaded, in MiB of their images; past it the least recently
+    /// used are dropped and loaded again from the compiled cache when next needed
+    /// [default: 2048].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    loaded_modules_mib: Option<u64>,
 }
 
 impl LimitsArgs {
@@ -98,6 +103,9 @@ impl LimitsArgs {
         }
         if let Some(seconds) = self.compile_timeout_s {
             upload.compile_timeout = Duration::from_secs(seconds);
+        }
+        if let Some(mib) = self.loaded_modules_mib {
+            upload.loaded_bytes = bytes(mib, 20);
         }
         upload
     }
@@ -172,5 +180,6 @@ mod tests {
         let upload = UploadLimits::default();
         assert_eq!(upload.max_bytes, 32 << 20);
         assert_eq!(upload.compile_timeout, Duration::from_secs(30));
+        assert_eq!(upload.loaded_bytes, 2 << 30);
     }
 }

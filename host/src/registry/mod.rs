@@ -1,12 +1,13 @@
 //! The module registry: uploads checked before they are accepted, stored by digest in
-//! the ledger, compiled once per host (the compiled cache), and kept loaded in memory.
-//! A compile runs on a bounded worker with a time limit, so it never holds up decisions.
+//! the ledger, compiled once per host (the compiled cache), and kept loaded in memory
+//! within a budget (`resident.rs`). A compile runs on a bounded worker with a time
+//! limit, so it never holds up decisions.
 
 mod cache;
+mod resident;
 
 pub use cache::CompiledCache;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -18,8 +19,10 @@ use crate::engine::{
     TrustedArtifact,
 };
 use crate::ledger::{Ledger, LedgerError, ModuleRecord};
+use resident::ResidentModules;
+pub use resident::ResidentUsage;
 
-/// Limits on uploads.
+/// Limits on uploads, and on the modules kept loaded.
 #[derive(Debug, Clone)]
 pub struct UploadLimits {
     /// The largest component accepted, in bytes.
@@ -28,6 +31,9 @@ pub struct UploadLimits {
     pub compile_timeout: Duration,
     /// Compiles that may run at once.
     pub compile_workers: usize,
+    /// Bytes of compiled images kept loaded (beside the built-ins); past it the least
+    /// recently used modules are dropped and loaded again from the compiled cache.
+    pub loaded_bytes: usize,
 }
 
 impl Default for UploadLimits {
@@ -37,6 +43,8 @@ impl Default for UploadLimits {
             max_bytes: 32 << 20,
             compile_timeout: Duration::from_secs(30),
             compile_workers: 1,
+            // About 25 JavaScript modules on SpiderMonkey, 40 in Python, 1,500 in Rust.
+            loaded_bytes: 2 << 30,
         }
     }
 }
@@ -72,6 +80,14 @@ pub enum LoadedModule {
 }
 
 impl LoadedModule {
+    /// Bytes its compiled image holds while it is loaded.
+    pub fn image_bytes(&self) -> usize {
+        match self {
+            Self::Compensation(module) => module.image_bytes(),
+            Self::Fraud(module) => module.image_bytes(),
+        }
+    }
+
     /// The world the module implements.
     pub fn world(&self) -> &'static str {
         match self {
@@ -110,7 +126,7 @@ pub struct Registry {
     engine: Engine,
     ledger: Ledger,
     cache: CompiledCache,
-    loaded: RwLock<HashMap<ModuleDigest, LoadedModule>>,
+    loaded: RwLock<ResidentModules>,
     compile_slots: Arc<Semaphore>,
     /// Jobs handed to the compile workers since the registry opened.
     compile_jobs: std::sync::atomic::AtomicU64,
@@ -169,18 +185,11 @@ impl Registry {
                 .store_module(&module.record(bytes.len(), "builtin", now), bytes, "*")
                 .await?;
         }
-        let loaded = HashMap::from([
-            (
-                standard.digest().clone(),
-                LoadedModule::Compensation(standard.clone()),
-            ),
-            (fraud.digest().clone(), LoadedModule::Fraud(fraud.clone())),
-        ]);
         Ok(Self {
             engine,
             ledger,
             cache,
-            loaded: RwLock::new(loaded),
+            loaded: RwLock::new(ResidentModules::new(upload_limits.loaded_bytes)),
             compile_slots: Arc::new(Semaphore::new(upload_limits.compile_workers.max(1))),
             compile_jobs: std::sync::atomic::AtomicU64::new(0),
             upload_limits,
@@ -292,11 +301,25 @@ impl Registry {
     }
 
     fn loaded_module(&self, digest: &ModuleDigest) -> Option<LoadedModule> {
-        let loaded = self
-            .loaded
+        if digest == self.standard.digest() {
+            return Some(LoadedModule::Compensation(self.standard.clone()));
+        }
+        if digest == self.fraud.digest() {
+            return Some(LoadedModule::Fraud(self.fraud.clone()));
+        }
+        self.loaded
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        loaded.get(digest).cloned()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(digest)
+    }
+
+    /// The modules loaded now beside the built-ins, and how many were dropped to stay
+    /// within the budget since the registry opened.
+    pub fn resident(&self) -> ResidentUsage {
+        self.loaded
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .usage()
     }
 
     fn remember(&self, digest: ModuleDigest, module: LoadedModule) {

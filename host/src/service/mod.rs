@@ -149,7 +149,8 @@ impl Service {
 
     /// The metrics as `GET /metrics` serves them.
     pub fn render_metrics(&self) -> String {
-        self.metrics.render(self.ledger.writes_failing())
+        self.metrics
+            .render(self.ledger.writes_failing(), self.registry.resident())
     }
 
     /// Whether the ledger answers reads and takes writes (for readiness): after a

@@ -489,3 +489,73 @@ async fn settings_are_judged_by_the_module_being_activated() -> anyhow::Result<(
     assert_eq!(versions[0]["settings"], json!({"promo_max": 300000}));
     Ok(())
 }
+
+/// Past the budget of loaded modules the least recently used are dropped, and the next
+/// decision that needs one loads it again from the compiled cache: every shop is still
+/// decided by its own module, and nothing is compiled again.
+#[tokio::test]
+async fn modules_past_the_loaded_budget_are_dropped_and_reloaded_from_the_cache()
+-> anyhow::Result<()> {
+    let florist = std::fs::read(arbiter_artifacts::FLORIST_EXAMPLE_PATH)?;
+    let image = arbiter::engine::CompensationModule::load(
+        &arbiter::engine::Engine::new(arbiter::engine::Limits::default())?,
+        &florist,
+    )?
+    .image_bytes();
+    assert!(image > 0);
+    // Room for two florists' images, not three.
+    let app = TestApp::with_upload_limits(UploadLimits {
+        loaded_bytes: image * 2 + image / 2,
+        ..UploadLimits::default()
+    })
+    .await?;
+    let marketplace = app.marketplace_token().await?;
+    let mut modules = Vec::new();
+    for n in 0..4 {
+        let bytes = with_custom_section(&florist, "copy", &[n]);
+        let module = app.upload_module(&bytes).await?;
+        app.put_policy(
+            &format!("lru-shop-{n}"),
+            &json!({"module": module, "settings": {}}),
+        )
+        .await?;
+        modules.push(module);
+    }
+    let registry = app.service().registry();
+    let resident = registry.resident();
+    assert_eq!(resident.modules, 2, "{resident:?}");
+    let compiles = registry.compile_jobs();
+
+    for round in 0..3 {
+        for (n, module) in modules.iter().enumerate() {
+            let claim = sample_claim(
+                &format!("lru-{round}-{n}"),
+                &format!("lru-shop-{n}"),
+                "lru-u",
+            );
+            let answer = app.decide(&marketplace, &claim).await?.json()?;
+            assert_eq!(answer["policy"]["module"], json!(module), "{answer}");
+            assert_eq!(answer["fallback_applied"], false, "{answer}");
+        }
+    }
+    let resident = registry.resident();
+    assert!(
+        resident.modules <= 2 && resident.image_bytes <= image * 2 + image / 2,
+        "{resident:?}"
+    );
+    // Each decision of a round needed a module dropped by the one before.
+    assert!(resident.evictions >= 12, "{resident:?}");
+    // And /metrics says so.
+    let metrics = app.get("/metrics", Some(OPERATOR_TOKEN)).await?;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(text.contains("arbiter_modules_loaded 2"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "arbiter_module_evictions_total {}",
+            resident.evictions
+        )),
+        "{text}"
+    );
+    assert_eq!(registry.compile_jobs(), compiles, "a reload compiled");
+    Ok(())
+}
