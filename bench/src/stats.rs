@@ -1,4 +1,5 @@
-//! Latency statistics: percentiles by nearest rank, and throughput.
+//! Latency statistics: percentiles by nearest rank, and throughput; and the process's
+//! resident memory.
 
 use std::time::Duration;
 
@@ -40,6 +41,14 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// This process's resident set, from `/proc/self/statm` (0 where there is none).
+pub fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
 }
 
 #[cfg(test)]

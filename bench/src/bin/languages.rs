@@ -9,8 +9,9 @@
 //! - decision: p50 and p99 of a whole decision (fraud screen, a fresh sandbox for the
 //!   policy, envelope, ledger commit), one at a time, under the default limits;
 //! - many modules: `--shops` shops over `--modules` distinct QuickJS florists (compiled
-//!   once each, the cheapest JavaScript to compile) under a loaded-module budget that
-//!   holds about a quarter of them: resident memory, evictions and the decisions' p99.
+//!   once each, the cheapest JavaScript to compile), under the default loaded-module
+//!   budget and under one that holds a quarter of them: resident memory, evictions and
+//!   the decisions' p50 and p99.
 //!
 //! Usage: `languages --rust F --js F --quickjs F --python F [--quick] [--json]`
 //! (`bench/run` builds the components with `arbiter module build` and jco).
@@ -22,7 +23,7 @@ use arbiter::engine::Limits;
 use arbiter::ledger::Rollout;
 use arbiter::registry::UploadLimits;
 use arbiter::service::Service;
-use arbiter_bench::stats::percentile;
+use arbiter_bench::stats::{percentile, resident_bytes};
 use arbiter_tests::http::sample_claim;
 use arbiter_tests::modules::with_custom_section;
 use clap::Parser;
@@ -112,7 +113,7 @@ async fn measure(args: &Args) -> anyhow::Result<Value> {
         };
         let row = one_language(language, path, args.copies, decisions).await?;
         say(format!(
-            "{:<17} {:>9.1} {:>10.1} {:>10.1} {:>9.1} MiB {:>9} {:>9} {:>9}",
+            "{:<17} {:>9.1} {:>10.1} {:>10.1} {:>8.1} MiB {:>9} {:>9} {:>9}",
             language,
             row["size_bytes"].as_f64().unwrap_or_default() / 1e6,
             row["compile_s"].as_f64().unwrap_or_default(),
@@ -121,33 +122,37 @@ async fn measure(args: &Args) -> anyhow::Result<Value> {
                 .as_f64()
                 .unwrap_or_default()
                 / MIB,
-            row["p50_us"],
-            row["p99_us"],
-            row["fallbacks"],
+            row["p50_us"].as_u64().unwrap_or_default(),
+            row["p99_us"].as_u64().unwrap_or_default(),
+            row["fallbacks"].as_u64().unwrap_or_default(),
         ));
         rows.push(row);
     }
-    let many = match &args.quickjs {
-        Some(path) => {
-            let many = many_modules(path, args.shops, args.modules).await?;
+    let mut many = Vec::new();
+    if let Some(path) = &args.quickjs {
+        // Under the default budget (every module fits), then under a quarter of their
+        // images (in the round-robin, most decisions then reload their module).
+        let (data, image) = many_modules(path, args.shops, args.modules).await?;
+        for quarter in [false, true] {
+            let run =
+                many_modules_run(data.path(), args.shops, args.modules, image, quarter).await?;
             say(format!(
-                "{} shops over {} distinct QuickJS modules ({:.1} MiB of images in all), loaded-module budget {:.0} MiB: \
-                 {:.0} MiB resident more after every shop decided twice; {} modules loaded at the end, {} evictions, \
-                 decision p50 {} us, p99 {} us (a reload from the compiled cache included)",
+                "{} shops over {} distinct QuickJS modules ({:.0} MiB of images in all), loaded-module budget {:.0} MiB: \
+                 {:.0} MiB resident more after every shop decided twice; {} modules loaded at the end, {} evictions; \
+                 decision p50 {} us, p99 {} us",
                 args.shops,
                 args.modules,
-                many["images_bytes"].as_f64().unwrap_or_default() / MIB,
-                many["budget_bytes"].as_f64().unwrap_or_default() / MIB,
-                many["resident_bytes"].as_f64().unwrap_or_default() / MIB,
-                many["loaded_modules"],
-                many["evictions"],
-                many["p50_us"],
-                many["p99_us"],
+                run["images_bytes"].as_f64().unwrap_or_default() / MIB,
+                run["budget_bytes"].as_f64().unwrap_or_default() / MIB,
+                run["resident_bytes"].as_f64().unwrap_or_default() / MIB,
+                run["loaded_modules"],
+                run["evictions"],
+                run["p50_us"],
+                run["p99_us"],
             ));
-            many
+            many.push(run);
         }
-        None => Value::Null,
-    };
+    }
     say(
         "(decisions through the service, one at a time: fraud screen, the policy in a fresh sandbox, envelope, ledger commit; \
          the default limits: 10 ms per call, 64 MiB of memory)"
@@ -230,9 +235,13 @@ async fn one_language(
     }))
 }
 
-/// `shops` shops over `modules` distinct copies of the component at `path`, under a
-/// budget of a quarter of their images; every shop decides twice.
-async fn many_modules(path: &Path, shops: usize, modules: usize) -> anyhow::Result<Value> {
+/// A data dir with `shops` shops over `modules` distinct copies of the component at
+/// `path`, compiled into its cache; and the bytes of one copy's image.
+async fn many_modules(
+    path: &Path,
+    shops: usize,
+    modules: usize,
+) -> anyhow::Result<(tempfile::TempDir, usize)> {
     let bytes = std::fs::read(path)?;
     let data = tempfile::tempdir()?;
     let service = Service::open(data.path(), Limits::default()).await?;
@@ -265,22 +274,36 @@ async fn many_modules(path: &Path, shops: usize, modules: usize) -> anyhow::Resu
             .await?;
     }
     service.ledger().close().await;
-    drop(service);
+    Ok((data, image))
+}
 
-    let budget = image * modules / 4;
+/// The shops of [`many_modules`] on a restarted service, under the default budget or a
+/// `quarter` of the modules' images; every shop decides twice, in turn.
+async fn many_modules_run(
+    data: &Path,
+    shops: usize,
+    modules: usize,
+    image: usize,
+    quarter: bool,
+) -> anyhow::Result<Value> {
+    let budget = if quarter {
+        image * modules / 4
+    } else {
+        UploadLimits::default().loaded_bytes
+    };
     let upload_limits = UploadLimits {
         loaded_bytes: budget,
         ..UploadLimits::default()
     };
     let before = resident_bytes();
-    let service = Service::open_with(data.path(), Limits::default(), upload_limits).await?;
+    let service = Service::open_with(data, Limits::default(), upload_limits).await?;
     let mut latencies = Vec::with_capacity(shops * 2);
     for round in 0..2 {
         for shop in 0..shops {
             let started = Instant::now();
             decide(
                 &service,
-                &format!("many-{round}-{shop}"),
+                &format!("many-{quarter}-{round}-{shop}"),
                 &format!("shop-{shop}"),
             )
             .await?;
@@ -311,12 +334,4 @@ async fn decide(service: &Service, claim_id: &str, shop: &str) -> anyhow::Result
         .decide(claim.to_string().as_bytes(), None, None)
         .await?;
     Ok(serde_json::from_str(&reply.body)?)
-}
-
-/// This process's resident set, from `/proc/self/statm` (0 where there is none).
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
 }

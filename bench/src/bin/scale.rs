@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use arbiter::engine::Limits;
 use arbiter::ledger::Rollout;
 use arbiter::service::Service;
-use arbiter_bench::stats::percentile;
+use arbiter_bench::stats::{percentile, resident_bytes};
 use arbiter_tests::http::sample_claim;
 use arbiter_tests::modules::with_custom_section;
 use clap::Parser;
@@ -188,12 +188,4 @@ async fn measure(shops: usize, modules: usize, swaps: usize, quiet: bool) -> any
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1_000.0
-}
-
-/// This process's resident set, from `/proc/self/statm` (0 where there is none).
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
 }
