@@ -46,7 +46,7 @@ pub struct LimitsArgs {
     /// The largest module accepted for upload [default: 32].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=256))]
     max_module_mib: Option<u64>,
-    /// How long compiling an upload may take [default: 30].
+    /// How long compiling an upload may take [default: 120].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     compile_timeout_s: Option<u64>,
     /// Compiled modules kept loaded, in MiB of their images; past it the least recently
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(limits.suspension.cooldown, Duration::from_secs(30));
         let upload = UploadLimits::default();
         assert_eq!(upload.max_bytes, 32 << 20);
-        assert_eq!(upload.compile_timeout, Duration::from_secs(30));
+        assert_eq!(upload.compile_timeout, Duration::from_secs(120));
         assert_eq!(upload.loaded_bytes, 2 << 30);
     }
 }

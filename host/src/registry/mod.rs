@@ -41,7 +41,9 @@ impl Default for UploadLimits {
         Self {
             // A default componentize-py build is 18.5 MB, componentize-js's 12.2 MB.
             max_bytes: 32 << 20,
-            compile_timeout: Duration::from_secs(30),
+            // A SpiderMonkey build compiles in ~15 s on two idle cores, and in more than
+            // 30 s on two busy ones.
+            compile_timeout: Duration::from_secs(120),
             compile_workers: 1,
             // About 25 JavaScript modules on SpiderMonkey, 40 in Python, 1,500 in Rust.
             loaded_bytes: 2 << 30,
