@@ -270,6 +270,9 @@ mod template {
     pub const PY_REQUIREMENTS: &str =
         include_str!("../../../policies/examples/florist-py/requirements.txt");
     pub const COMPONENTIZE_JS: &str = "0.23.0";
+    /// componentize-js imports it without depending on it: only a hoisted copy from
+    /// another package made it work, so a project names it itself.
+    pub const PREVIEW2_SHIM: &str = "0.25.0";
 }
 
 /// Writes a ready project in `dir` (new or empty): the WIT, a policy (the florist's
@@ -380,7 +383,7 @@ strip = "debuginfo"
 }
 
 fn js_manifest(name: &str) -> String {
-    let version = template::COMPONENTIZE_JS;
+    let (version, shim) = (template::COMPONENTIZE_JS, template::PREVIEW2_SHIM);
     format!(
         r#"{{
   "name": "{name}",
@@ -392,7 +395,8 @@ fn js_manifest(name: &str) -> String {
     "test": "node --test"
   }},
   "devDependencies": {{
-    "@bytecodealliance/componentize-js": "{version}"
+    "@bytecodealliance/componentize-js": "{version}",
+    "@bytecodealliance/preview2-shim": "{shim}"
   }}
 }}
 "#
