@@ -285,10 +285,12 @@ impl Metrics {
         inner
             .module_image_bytes
             .set(i64::try_from(resident.image_bytes).unwrap_or(i64::MAX));
-        let counted = inner.module_evictions.get();
+        // Brought up to the registry's count: `fetch_max` keeps two scrapes at once from
+        // both adding the same evictions.
         inner
             .module_evictions
-            .inc_by(resident.evictions.saturating_sub(counted));
+            .inner()
+            .fetch_max(resident.evictions, Ordering::Relaxed);
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.inner.registry);

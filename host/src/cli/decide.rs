@@ -91,15 +91,9 @@ pub fn run(args: DecideArgs) -> anyhow::Result<ExitCode> {
     let policy = match &args.module {
         Some(path) => {
             let bytes = read(path)?;
-            let max = args.limits.upload_limits().max_bytes;
-            if bytes.len() > max {
-                bail!(
-                    "{}: {} bytes is more than the {max} a server accepts by these limits \
-                     (--max-module-mib)",
-                    path.display(),
-                    bytes.len()
-                );
-            }
+            args.limits
+                .check_module_size(bytes.len())
+                .with_context(|| path.display().to_string())?;
             compensation(&engine, cache.as_ref(), &bytes)
                 .with_context(|| format!("loading {}", path.display()))?
         }

@@ -95,6 +95,17 @@ impl LimitsArgs {
         limits
     }
 
+    /// Refuses a module of `size` bytes when a server under these limits would.
+    pub fn check_module_size(&self, size: usize) -> anyhow::Result<()> {
+        let max = self.upload_limits().max_bytes;
+        anyhow::ensure!(
+            size <= max,
+            "{size} bytes is more than the {max} a server accepts by these limits \
+             (--max-module-mib)"
+        );
+        Ok(())
+    }
+
     /// The upload limits: the defaults, with what the flags set.
     pub fn upload_limits(&self) -> UploadLimits {
         let mut upload = UploadLimits::default();

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use arbiter::engine::{Engine, ModuleDigest};
 use arbiter::signing::{self, SIGNATURE_HEADER};
 use arbiter::toolchain::{self, Language};
@@ -113,13 +113,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
 
     // What a server would say: the same limits, the same checks (imports, world,
     // metadata), compiled once into the cache `decide` reads.
-    let max = args.limits.upload_limits().max_bytes;
-    if built.bytes.len() > max {
-        bail!(
-            "{} bytes is more than the {max} a server accepts by these limits (--max-module-mib)",
-            built.bytes.len()
-        );
-    }
+    args.limits.check_module_size(built.bytes.len())?;
     let engine = Engine::new(args.limits.limits())?;
     let cache = args.cache.open(&engine);
     let module = super::decide::compensation(&engine, cache.as_ref(), &built.bytes)

@@ -512,12 +512,11 @@ fn pre_instantiate(
         .map(|name| format!("`{name}`"))
         .collect();
     if !forbidden.is_empty() {
-        let names: Vec<&str> = forbidden.iter().map(String::as_str).collect();
         return Err(LoadError::ForbiddenImports(format!(
             "{}; policies get no network, and no WASI but the deterministic clocks, random, \
              empty filesystem and captured output{}",
-            names.join(", "),
-            toolchain_hint(&names)
+            forbidden.join(", "),
+            toolchain_hint(&forbidden)
         )));
     }
     engine
@@ -528,7 +527,7 @@ fn pre_instantiate(
 }
 
 /// How to build without what `forbidden` names, when a known toolchain put it there.
-fn toolchain_hint(forbidden: &[&str]) -> &'static str {
+fn toolchain_hint(forbidden: &[String]) -> &'static str {
     let imports = |prefix: &str| forbidden.iter().any(|name| name.contains(prefix));
     if imports("wasi:http/") {
         ". componentize-js and jco import wasi:http by default: build with \

@@ -58,7 +58,9 @@ pub struct Built {
 }
 
 /// Builds the project in `dir` into a component at `out` (by default
-/// `DIR/target/NAME.wasm`, NAME the project's directory name).
+/// `DIR/target/NAME.wasm`, NAME the project's directory name). A toolchain writes into a
+/// staging folder; `out` is written once, with the finished component (never, say, a
+/// Python build whose imports were not yet stubbed).
 pub fn build(dir: &Path, language: Language, out: Option<&Path>) -> Result<Built, BuildError> {
     let name = project::name_of(dir)?;
     let out = match out {
@@ -72,10 +74,15 @@ pub fn build(dir: &Path, language: Language, out: Option<&Path>) -> Result<Built
         })?;
     }
     let wit = project::wit_dir(dir)?;
+    let staging = tempfile::tempdir().map_err(|cause| BuildError::Io {
+        what: "making a staging folder".into(),
+        cause,
+    })?;
+    let staged = staging.path().join(format!("{name}.wasm"));
     let bytes = match language {
         Language::Rust => project::build_rust(dir)?,
-        Language::Js => project::build_js(dir, wit.path(), &out)?,
-        Language::Python => project::build_python(dir, wit.path(), &out)?,
+        Language::Js => project::build_js(dir, wit.path(), &staged)?,
+        Language::Python => project::build_python(dir, wit.path(), &staged)?,
     };
     std::fs::write(&out, &bytes).map_err(|cause| BuildError::Io {
         what: format!("writing {}", out.display()),

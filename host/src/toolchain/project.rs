@@ -180,7 +180,7 @@ pub(super) fn build_rust(dir: &Path) -> Result<Vec<u8>, BuildError> {
                 .is_some_and(|extension| extension == "wasm")
         })
         .ok_or_else(|| BuildError::ToolFailed {
-            command: shown.clone(),
+            command: shown,
             status: "no .wasm".into(),
             output: ": the crate built no Wasm library; its [lib] needs crate-type = [\"cdylib\"]"
                 .into(),
@@ -196,8 +196,9 @@ pub(super) fn build_rust(dir: &Path) -> Result<Vec<u8>, BuildError> {
 }
 
 /// JavaScript: componentize-js without the HTTP features (which would import
-/// `wasi:http`, refused by the host); stdout, clocks and random stay.
-pub(super) fn build_js(dir: &Path, wit: &Path, out: &Path) -> Result<Vec<u8>, BuildError> {
+/// `wasi:http`, refused by the host); stdout, clocks and random stay. `staged` is an
+/// absolute path for the tool to write to.
+pub(super) fn build_js(dir: &Path, wit: &Path, staged: &Path) -> Result<Vec<u8>, BuildError> {
     let entry = entry_point(dir, "js", "set `main` in package.json")?;
     let tool = find_tool(
         dir,
@@ -219,14 +220,15 @@ pub(super) fn build_js(dir: &Path, wit: &Path, out: &Path) -> Result<Vec<u8>, Bu
             "fetch-event",
             "--out",
         ])
-        .arg(absolute(out));
+        .arg(staged);
     run(command)?;
-    read(out)
+    read(staged)
 }
 
 /// Python: componentize-py, then CPython's `wasi:sockets` imports replaced by stubs
-/// that trap (see `stub.rs`); stdout, clocks and random stay.
-pub(super) fn build_python(dir: &Path, wit: &Path, out: &Path) -> Result<Vec<u8>, BuildError> {
+/// that trap (see `stub.rs`); stdout, clocks and random stay. `staged` is an absolute
+/// path for the tool to write to.
+pub(super) fn build_python(dir: &Path, wit: &Path, staged: &Path) -> Result<Vec<u8>, BuildError> {
     let file = entry_point(dir, "py", "keep one module beside the tests")?;
     let module = file.trim_end_matches(".py").to_owned();
     let tool = find_tool(
@@ -241,16 +243,12 @@ pub(super) fn build_python(dir: &Path, wit: &Path, out: &Path) -> Result<Vec<u8>
         .arg("-d")
         .arg(wit)
         .args(["-w", WORLD, "componentize", "-p", ".", &module, "-o"])
-        .arg(absolute(out));
+        .arg(staged);
     run(command)?;
-    let built = read(out)?;
+    let built = read(staged)?;
     Ok(stub_imports(&built, |name| {
         name.starts_with("wasi:sockets/")
     })?)
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, BuildError> {
