@@ -103,6 +103,28 @@ pub fn screen(
     }
 }
 
+impl Screened {
+    /// `request` screened already: the screen's recorded `assessment` stands, and the
+    /// screen is not run.
+    pub fn recorded(
+        request: &DecisionRequest,
+        history: &CustomerHistory,
+        assessment: w::Assessment,
+    ) -> Self {
+        Self {
+            claim: convert::claim(request),
+            history: convert::history(history, request),
+            spending: history.spending,
+            assessment: Ok(assessment),
+        }
+    }
+
+    /// The screen's answer, when it gave a usable one: what the ledger records.
+    pub fn assessment(&self) -> Option<&w::Assessment> {
+        self.assessment.as_ref().ok()
+    }
+}
+
 /// Decides `request` with `policy`, given the customer's `history`: the fraud screen,
 /// then the shop's policy.
 pub fn decide(

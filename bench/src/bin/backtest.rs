@@ -3,11 +3,15 @@
 //!
 //! A shop's ledger is filled with `--decisions` claims decided in process (the sample
 //! claim at spread prices, each its own customer), then a backtest with a lower
-//! `refund_max` re-decides all of them (on its one thread) while live decisions of
-//! another shop are timed, one at a time; then the same live decisions alone.
+//! `refund_max` re-decides all of them on an otherwise idle service (`backtest_per_s`);
+//! then the same backtest again while live decisions of another shop are made one at a
+//! time, as fast as they come (`backtest_per_s_with_live`, and the live decisions'
+//! p99); then the same live decisions alone.
 //!
 //! Usage: `cargo run --release -p arbiter-bench --bin backtest -- [--quick] [--json]`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use arbiter::engine::Limits;
@@ -42,7 +46,7 @@ fn main() -> anyhow::Result<()> {
         println!("{report}");
     } else {
         println!(
-            "backtest: {} decisions re-decided in {:.2} s: {:.0}/s (goal >= 20,000/s: {}); live decisions meanwhile p99 {} us, alone p99 {} us",
+            "backtest: {} decisions re-decided in {:.2} s: {:.0}/s (goal >= 20,000/s: {}); beside a live caller {:.0}/s, the live decisions' p99 {} us, alone {} us",
             report["decisions"],
             report["seconds"].as_f64().unwrap_or_default(),
             report["backtest_per_s"].as_f64().unwrap_or_default(),
@@ -51,6 +55,9 @@ fn main() -> anyhow::Result<()> {
             } else {
                 "missed"
             },
+            report["backtest_per_s_with_live"]
+                .as_f64()
+                .unwrap_or_default(),
             report["live_p99_us_during"],
             report["live_p99_us_alone"],
         );
@@ -89,13 +96,8 @@ fn p99_us(times: &mut [Duration]) -> u128 {
     percentile(times, 99.0).as_micros()
 }
 
-async fn measure(decisions: usize) -> anyhow::Result<serde_json::Value> {
-    let data = tempfile::tempdir()?;
-    let service = Service::open(data.path(), Limits::default()).await?;
-    for n in 0..decisions {
-        service.decide(&claim(SHOP, n), None, None).await?;
-    }
-
+/// Starts the bench's backtest of [`SHOP`]: a lower `refund_max`.
+async fn start(service: &Service) -> anyhow::Result<(String, Instant)> {
     let started = Instant::now();
     let backtest = service
         .start_backtest(
@@ -107,38 +109,58 @@ async fn measure(decisions: usize) -> anyhow::Result<serde_json::Value> {
             "bench",
         )
         .await?;
-    let id = backtest.backtest_id;
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let (service, done, id) = (service.clone(), done.clone(), id.clone());
-        tokio::spawn(async move {
-            loop {
-                let record = service.backtest(&id, None).await?;
-                if record.status != BacktestStatus::Running {
-                    done.store(true, std::sync::atomic::Ordering::Release);
-                    return Ok::<_, anyhow::Error>((record, Instant::now()));
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-    };
-    let mut during = live(&service, 0, |_| {
-        done.load(std::sync::atomic::Ordering::Acquire)
-    })
-    .await?;
-    let (record, finished) = watcher.await??;
-    anyhow::ensure!(
-        record.status == BacktestStatus::Done,
-        "backtest ended {record:?}"
-    );
-    let seconds = finished.duration_since(started).as_secs_f64();
+    Ok((backtest.backtest_id, started))
+}
+
+/// Waits for backtest `id` to end, then sets `done`: how many it re-decided and when it
+/// ended.
+async fn finished(
+    service: Service,
+    id: String,
+    done: Arc<AtomicBool>,
+) -> anyhow::Result<(u64, Instant)> {
+    loop {
+        let record = service.backtest(&id, None).await?;
+        if record.status != BacktestStatus::Running {
+            done.store(true, Ordering::Release);
+            anyhow::ensure!(
+                record.status == BacktestStatus::Done,
+                "backtest ended {record:?}"
+            );
+            return Ok((record.done, Instant::now()));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn measure(decisions: usize) -> anyhow::Result<serde_json::Value> {
+    let data = tempfile::tempdir()?;
+    let service = Service::open(data.path(), Limits::default()).await?;
+    for n in 0..decisions {
+        service.decide(&claim(SHOP, n), None, None).await?;
+    }
+
+    // Alone.
+    let (id, started) = start(&service).await?;
+    let (done_alone, ended) = finished(service.clone(), id, Arc::default()).await?;
+    let seconds_alone = ended.duration_since(started).as_secs_f64();
+
+    // Beside a live caller.
+    let (id, started) = start(&service).await?;
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(finished(service.clone(), id, Arc::clone(&done)));
+    let mut during = live(&service, 0, |_| done.load(Ordering::Acquire)).await?;
+    let (done_beside, ended) = watcher.await??;
+    let seconds_beside = ended.duration_since(started).as_secs_f64();
+
     let count = during.len().max(200);
     let mut alone = live(&service, 1_000_000, |timed| timed >= count).await?;
     service.close().await;
     Ok(json!({
-        "decisions": record.done,
-        "seconds": seconds,
-        "backtest_per_s": record.done as f64 / seconds,
+        "decisions": done_alone,
+        "seconds": seconds_alone,
+        "backtest_per_s": done_alone as f64 / seconds_alone,
+        "backtest_per_s_with_live": done_beside as f64 / seconds_beside,
         "live_p99_us_during": p99_us(&mut during),
         "live_p99_us_alone": p99_us(&mut alone),
         "live_decisions_during": during.len(),

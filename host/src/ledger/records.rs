@@ -6,7 +6,7 @@ macro_rules! stored_decision_columns {
         "decision_id, shop_id, module_digest, settings_version, failure, failure_detail,
          guest_output, latency_us, decided_at_ms, request_json, response_json, history_json,
          signals_json, guardrails_json, settings_json, fraud_module_digest, fraud_settings_json,
-         request_id"
+         request_id, assessment_json"
     };
 }
 pub(super) use stored_decision_columns;
@@ -15,13 +15,14 @@ use sqlx::Row;
 
 use super::insights::{ClaimFacts, count_claim};
 use super::rollouts::{Counted as RolloutCounted, RolloutTag, count_decision};
-use super::statements::{Param, Statements, StoreError};
+use super::statements::{Columns, Param, Statements, StoreError};
 use super::tallies::Tallies;
 use super::{Dialect, Ledger, LedgerError, label, to_i64, to_u64, utc_day};
 use crate::contract::{Action, DecisionRequest, DecisionResponse, Item, Reason};
 use crate::engine::ModuleDigest;
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
+use crate::world::types::Assessment;
 
 /// One decision to record, with everything needed to explain and replay it.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +42,8 @@ pub struct DecisionRecord<'a> {
     pub fraud_module_digest: &'a ModuleDigest,
     pub fraud_settings_json: &'a str,
     pub signals: &'a [Reason],
+    /// The fraud screen's answer, when it gave a usable one.
+    pub assessment: Option<&'a Assessment>,
     /// What the module wrote to stdout and stderr (capped).
     pub guest_output: Option<&'a str>,
     /// The detail of the module's failure, when it failed.
@@ -76,6 +79,7 @@ pub(super) struct DecisionRow {
     response_json: String,
     history_json: String,
     signals_json: String,
+    assessment_json: Option<String>,
     guardrails_json: String,
     settings_json: String,
     fraud_module_digest: String,
@@ -119,6 +123,7 @@ impl From<DecisionRecord<'_>> for DecisionRow {
             response_json: record.response_json.to_owned(),
             history_json: json(record.history),
             signals_json: json(&record.signals),
+            assessment_json: record.assessment.map(|assessment| json(assessment)),
             guardrails_json: json(record.guardrails),
             settings_json: record.settings_json.to_owned(),
             fraud_module_digest: record.fraud_module_digest.to_string(),
@@ -173,9 +178,10 @@ impl DecisionRow {
                      settings_version, mode, failure, latency_us, decided_at_ms, request_json,
                      response_json, history_json, signals_json, guardrails_json, settings_json,
                      fraud_module_digest, fraud_settings_json, guest_output, failure_detail,
-                     rollout_id, rollout_step, rollout_side, kind, request_id)
+                     rollout_id, rollout_step, rollout_side, kind, request_id, assessment_json)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,
+                     $31)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     Param::Text(&self.decision_id),
@@ -208,6 +214,7 @@ impl DecisionRow {
                     Param::OptionalText(self.rollout.as_ref().map(|tag| tag.side.name())),
                     Param::Text(&self.kind),
                     Param::OptionalText(self.request_id.as_deref()),
+                    Param::OptionalText(self.assessment_json.as_deref()),
                 ],
             )
             .await?;
@@ -445,29 +452,32 @@ pub struct StoredDecision {
     pub fraud_settings_json: String,
     /// The id of the HTTP request that asked for it, if it was recorded.
     pub request_id: Option<String>,
+    /// What the fraud screen answered (JSON), if it was recorded.
+    pub assessment_json: Option<String>,
 }
 
 /// A decision's row (the columns of `stored_decision_columns!`) as the ledger holds it.
-pub(super) fn stored_decision(row: &sqlx::any::AnyRow) -> Result<StoredDecision, LedgerError> {
+pub(super) fn stored_decision(row: &dyn Columns) -> Result<StoredDecision, StoreError> {
     Ok(StoredDecision {
-        decision_id: row.try_get("decision_id")?,
-        shop_id: row.try_get("shop_id")?,
-        module_digest: row.try_get("module_digest")?,
-        settings_version: to_u64(row.try_get("settings_version")?),
-        failure: row.try_get("failure")?,
-        failure_detail: row.try_get("failure_detail")?,
-        guest_output: row.try_get("guest_output")?,
-        latency_us: to_u64(row.try_get("latency_us")?),
-        decided_at_ms: row.try_get("decided_at_ms")?,
-        request_json: row.try_get("request_json")?,
-        response_json: row.try_get("response_json")?,
-        history_json: row.try_get("history_json")?,
-        signals_json: row.try_get("signals_json")?,
-        guardrails_json: row.try_get("guardrails_json")?,
-        settings_json: row.try_get("settings_json")?,
-        fraud_module_digest: row.try_get("fraud_module_digest")?,
-        fraud_settings_json: row.try_get("fraud_settings_json")?,
-        request_id: row.try_get("request_id")?,
+        decision_id: row.text("decision_id")?,
+        shop_id: row.text("shop_id")?,
+        module_digest: row.text("module_digest")?,
+        settings_version: to_u64(row.int("settings_version")?),
+        failure: row.optional_text("failure")?,
+        failure_detail: row.optional_text("failure_detail")?,
+        guest_output: row.optional_text("guest_output")?,
+        latency_us: to_u64(row.int("latency_us")?),
+        decided_at_ms: row.int("decided_at_ms")?,
+        request_json: row.text("request_json")?,
+        response_json: row.text("response_json")?,
+        history_json: row.text("history_json")?,
+        signals_json: row.text("signals_json")?,
+        guardrails_json: row.text("guardrails_json")?,
+        settings_json: row.text("settings_json")?,
+        fraud_module_digest: row.text("fraud_module_digest")?,
+        fraud_settings_json: row.text("fraud_settings_json")?,
+        request_id: row.optional_text("request_id")?,
+        assessment_json: row.optional_text("assessment_json")?,
     })
 }
 
@@ -530,7 +540,7 @@ impl Ledger {
         .bind(decision_id)
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(stored_decision).transpose()
+        Ok(row.as_ref().map(|row| stored_decision(row)).transpose()?)
     }
 
     /// How many decisions the ledger holds.

@@ -1,8 +1,17 @@
 //! A shop's recorded decisions in the order they were made, a page at a time, or every
 //! shop's made by the platform's default module: what a replay or a backtest walks
 //! (the served decisions only; shadows are kept apart).
+//!
+//! A page is one statement. On the embedded SQLite it runs as one job on one of the
+//! store's reader threads (rusqlite, its statement cached there; see
+//! [`super::embedded`]), not through sqlx, whose SQLite rows are copied value by value
+//! into its `Any` rows on another thread: a backtest reads a page of 500 decisions
+//! (about 2 MB of JSON) while its threads re-decide the previous one, and through sqlx
+//! that read took longer than the re-deciding. On PostgreSQL it runs on a pooled
+//! connection.
 
 use super::records::{stored_decision, stored_decision_columns};
+use super::statements::{Param, Statements, StoreError};
 use super::{Ledger, LedgerError, StoredDecision};
 
 /// Where the next page starts: after the decision made at `decided_at_ms` with
@@ -99,12 +108,11 @@ impl Ledger {
     /// `[from_ms, to_ms)`, after `after`: a seek in `decisions_by_time`.
     async fn platform_default_decisions(
         &self,
-        (from_ms, to_ms): (i64, i64),
+        range: (i64, i64),
         after: Option<&DecisionCursor>,
         limit: u32,
     ) -> Result<Vec<StoredDecision>, LedgerError> {
-        let (after_ms, after_id) = DecisionCursor::bounds(after);
-        let rows = sqlx::query(concat!(
+        const SQL: &str = concat!(
             "SELECT ",
             stored_decision_columns!(),
             " FROM decisions d
@@ -114,15 +122,9 @@ impl Ledger {
             by_platform_default!(),
             " ORDER BY d.decided_at_ms, d.decision_id
               LIMIT $5"
-        ))
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(stored_decision).collect()
+        );
+        self.decision_page(PageQuery::new(SQL, None, range, after, limit))
+            .await
     }
 
     /// Up to `limit` of `shop_id`'s decisions made in `[from_ms, to_ms)`, after `after`
@@ -130,12 +132,11 @@ impl Ledger {
     pub async fn shop_decisions(
         &self,
         shop_id: &str,
-        (from_ms, to_ms): (i64, i64),
+        range: (i64, i64),
         after: Option<&DecisionCursor>,
         limit: u32,
     ) -> Result<Vec<StoredDecision>, LedgerError> {
-        let (after_ms, after_id) = DecisionCursor::bounds(after);
-        let rows = sqlx::query(concat!(
+        const SQL: &str = concat!(
             "SELECT ",
             stored_decision_columns!(),
             " FROM decisions
@@ -143,28 +144,20 @@ impl Ledger {
                 AND (decided_at_ms > $4 OR (decided_at_ms = $4 AND decision_id > $5))
               ORDER BY decided_at_ms, decision_id
               LIMIT $6"
-        ))
-        .bind(shop_id)
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(stored_decision).collect()
+        );
+        self.decision_page(PageQuery::new(SQL, Some(shop_id), range, after, limit))
+            .await
     }
 
     /// Up to `limit` decisions of every shop made in `[from_ms, to_ms)`, after `after`
     /// if given, oldest first: a seek in `decisions_by_time` (the decision log export).
     pub async fn every_decision(
         &self,
-        (from_ms, to_ms): (i64, i64),
+        range: (i64, i64),
         after: Option<&DecisionCursor>,
         limit: u32,
     ) -> Result<Vec<StoredDecision>, LedgerError> {
-        let (after_ms, after_id) = DecisionCursor::bounds(after);
-        let rows = sqlx::query(concat!(
+        const SQL: &str = concat!(
             "SELECT ",
             stored_decision_columns!(),
             " FROM decisions
@@ -172,14 +165,69 @@ impl Ledger {
                 AND (decided_at_ms > $3 OR (decided_at_ms = $3 AND decision_id > $4))
               ORDER BY decided_at_ms, decision_id
               LIMIT $5"
-        ))
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(stored_decision).collect()
+        );
+        self.decision_page(PageQuery::new(SQL, None, range, after, limit))
+            .await
+    }
+
+    /// Runs `query`: on a reader thread of the embedded store, else on a pooled
+    /// connection.
+    async fn decision_page(&self, query: PageQuery) -> Result<Vec<StoredDecision>, LedgerError> {
+        if let Some(embedded) = &self.embedded {
+            return embedded
+                .read(move |store| futures_executor::block_on(query.run(store)))
+                .await;
+        }
+        let mut connection = self.pool().acquire().await?;
+        Ok(query.run(&mut *connection).await?)
+    }
+}
+
+/// One page's statement and what it is bound to, owned, so that it can go to a reader
+/// thread. The statement takes the shop, when it has one, as `$1`, then the range, the
+/// cursor and the limit.
+struct PageQuery {
+    sql: &'static str,
+    shop_id: Option<String>,
+    range: (i64, i64),
+    after_ms: i64,
+    after_id: String,
+    limit: i64,
+}
+
+impl PageQuery {
+    fn new(
+        sql: &'static str,
+        shop_id: Option<&str>,
+        range: (i64, i64),
+        after: Option<&DecisionCursor>,
+        limit: u32,
+    ) -> Self {
+        let (after_ms, after_id) = DecisionCursor::bounds(after);
+        Self {
+            sql,
+            shop_id: shop_id.map(str::to_owned),
+            range,
+            after_ms,
+            after_id: after_id.to_owned(),
+            limit: i64::from(limit),
+        }
+    }
+
+    async fn run<S: Statements>(&self, store: &mut S) -> Result<Vec<StoredDecision>, StoreError> {
+        let rest = [
+            Param::Int(self.range.0),
+            Param::Int(self.range.1),
+            Param::Int(self.after_ms),
+            Param::Text(&self.after_id),
+            Param::Int(self.limit),
+        ];
+        let params: Vec<Param<'_>> = match &self.shop_id {
+            Some(shop_id) => std::iter::once(Param::Text(shop_id)).chain(rest).collect(),
+            None => rest.to_vec(),
+        };
+        store
+            .fetch(self.sql, &params, |row| stored_decision(row))
+            .await
     }
 }

@@ -27,6 +27,8 @@ pub(super) enum Param<'a> {
 pub(super) trait Columns {
     fn int(&self, column: &str) -> Result<i64, StoreError>;
     fn text(&self, column: &str) -> Result<String, StoreError>;
+    /// Text or NULL.
+    fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// What either driver can fail with.
@@ -150,6 +152,10 @@ impl Columns for sqlx::any::AnyRow {
     fn text(&self, column: &str) -> Result<String, StoreError> {
         Ok(sqlx::Row::try_get(self, column)?)
     }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
 }
 
 impl Statements for rusqlite::Connection {
@@ -203,6 +209,10 @@ impl Columns for rusqlite::Row<'_> {
     }
 
     fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.get(column)?)
+    }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError> {
         Ok(self.get(column)?)
     }
 }

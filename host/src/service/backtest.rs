@@ -2,8 +2,13 @@
 //! decision of a shop in a range, beside what was decided, and the report says what
 //! would have changed ([`super::backtest_report`]).
 //!
-//! Each decision is decided again with its recorded request, history and fraud screen
-//! (see [`super::replay`]). Today's guardrails apply to both sides, so the only
+//! Each decision is decided again with its recorded request, history and fraud
+//! assessment (see [`super::replay`]): the fraud screen is not run again, its recorded
+//! answer stands (decisions recorded before the ledger kept it are screened again with
+//! their recorded inputs, which answers the same). The candidate is the shop's policy;
+//! a candidate's settings do not reach the screen, so a backtest of a lower `promo_max`
+//! shows what the policy does with it, and F7 (which compares with the shop's
+//! `promo_max`) keeps its recorded verdict. Today's guardrails apply to both sides, so the only
 //! difference is the candidate: the side "before" is the recorded answer when the
 //! guardrails are those it was decided under, else the recorded module and settings
 //! decided again under today's. With neither module nor settings given, "after" is the
@@ -11,7 +16,9 @@
 //!
 //! A backtest runs in the background, a page of decisions at a time, split over the
 //! host's backtest threads ([`BacktestWorker`], one per core; backtests queue for
-//! them). Those threads run only on a core nothing else wants (Linux's `SCHED_IDLE`):
+//! them), which read each decision's recorded inputs (JSON) as well as decide it again;
+//! the async side only reads the next page from the ledger meanwhile and loads the
+//! page's modules. Those threads run only on a core nothing else wants (Linux's `SCHED_IDLE`):
 //! a backtest takes the idle cores and steps aside the moment a live decision needs
 //! one. Progress is written to the ledger after
 //! each page; a backtest running when the server stops is marked failed at the next
@@ -23,13 +30,13 @@ use serde_json::Value;
 
 use super::admin::known_digest;
 use super::backtest_report::{BacktestReport, ReportBuilder};
-use super::replay::Recorded;
+use super::replay::{Recorded, Screening};
 use super::settings::{settings_text, validate_settings};
 use super::{Service, ServiceError};
 use crate::clock::now_ms;
 use crate::contract::DecisionResponse;
 use crate::contract::FieldError;
-use crate::engine::{CompensationModule, ModuleDigest};
+use crate::engine::{CompensationModule, FraudModule, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::job_threads::{JobThreads, Scheduling};
 use crate::ledger::{
@@ -38,6 +45,8 @@ use crate::ledger::{
 
 /// Decisions re-decided per page (one job on the worker).
 const PAGE: u32 = 500;
+/// Parts a page is split into per backtest thread.
+const PARTS_PER_THREAD: usize = 4;
 /// How often a running backtest's progress is written to the ledger.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -78,8 +87,10 @@ impl BacktestWorker {
         inputs: Vec<Input>,
         today: Guardrails,
         candidate: &Arc<Candidate>,
-    ) -> Result<Vec<Option<(DecisionResponse, DecisionResponse)>>, ServiceError> {
-        let share = inputs.len().div_ceil(self.count).max(1);
+    ) -> Result<Vec<Redecided>, ServiceError> {
+        // In parts smaller than a thread's share, which the threads take as each is
+        // free: a thread kept off its core for a while does not hold the page up.
+        let share = inputs.len().div_ceil(self.count * PARTS_PER_THREAD).max(1);
         let mut inputs = inputs.into_iter();
         let mut running = Vec::with_capacity(self.count);
         loop {
@@ -90,9 +101,7 @@ impl BacktestWorker {
             let (threads, candidate) = (self.threads.clone(), Arc::clone(candidate));
             running.push(tokio::spawn(async move {
                 threads
-                    .run("backtest", move |()| {
-                        redecide_page(&part, today, &candidate)
-                    })
+                    .run("backtest", move |()| redecide_page(part, today, &candidate))
                     .await
             }));
         }
@@ -101,7 +110,7 @@ impl BacktestWorker {
             let part = part
                 .await
                 .map_err(|error| ServiceError::Blocking("backtesting", error))?
-                .map_err(|_| ServiceError::Worker("the backtest threads have stopped", None))?;
+                .map_err(|_| ServiceError::Worker("the backtest threads have stopped", None))??;
             decided.extend(part);
         }
         Ok(decided)
@@ -113,15 +122,21 @@ impl BacktestWorker {
 type Candidate = (Option<CompensationModule>, Option<String>);
 
 /// One page's decision, ready for the worker.
-pub(super) enum Input {
+enum Input {
     /// Its module failed when it was decided: not re-decided.
     ModuleFailed,
-    Recorded {
-        recorded: Box<Recorded>,
+    Stored {
+        stored: StoredDecision,
+        /// The modules it was decided with.
+        compensation: CompensationModule,
+        fraud: FraudModule,
         /// Whether the candidate's settings replace the recorded ones.
         takes_settings: bool,
     },
 }
+
+/// A decision before and after; none for one not re-decided.
+type Redecided = Option<(DecisionResponse, DecisionResponse)>;
 
 impl Service {
     /// Checks `spec` for `shop_id` and starts it in the background: the candidate
@@ -296,36 +311,51 @@ impl Service {
             return Ok(None);
         };
         let cursor = DecisionCursor::from(last);
-        let inputs = self.page_inputs(&page, record.scope()).await?;
-        Ok(Some((
-            inputs,
-            cursor,
-            u64::try_from(page.len()).unwrap_or(u64::MAX),
-        )))
+        let read = u64::try_from(page.len()).unwrap_or(u64::MAX);
+        let inputs = self.page_inputs(page, record.scope()).await?;
+        Ok(Some((inputs, cursor, read)))
     }
 
-    /// Reads back a page of decisions, with their modules loaded (the registry keeps
-    /// them loaded, so each is loaded once).
+    /// A page of decisions with their modules loaded (the registry keeps them loaded;
+    /// a page is most often decided by one module, looked up once here).
     async fn page_inputs(
         &self,
-        page: &[StoredDecision],
+        page: Vec<StoredDecision>,
         scope: DecisionScope<'_>,
     ) -> Result<Vec<Input>, ServiceError> {
         let mut inputs = Vec::with_capacity(page.len());
+        let mut loaded: Vec<(String, String, CompensationModule, FraudModule)> = Vec::new();
         for stored in page {
             if stored.failure.is_some() {
                 inputs.push(Input::ModuleFailed);
                 continue;
             }
-            let recorded = Recorded::read(stored, self).await?;
+            let known = loaded.iter().find(|(module, fraud, ..)| {
+                *module == stored.module_digest && *fraud == stored.fraud_module_digest
+            });
+            let (compensation, fraud) = match known {
+                Some((_, _, compensation, fraud)) => (compensation.clone(), fraud.clone()),
+                None => {
+                    let (compensation, fraud) = Recorded::modules(&stored, self).await?;
+                    loaded.push((
+                        stored.module_digest.clone(),
+                        stored.fraud_module_digest.clone(),
+                        compensation.clone(),
+                        fraud.clone(),
+                    ));
+                    (compensation, fraud)
+                }
+            };
             // The platform's candidate settings stand in for the platform's settings
             // only: a shop with settings of its own keeps them under a new module.
             let takes_settings = match scope {
                 DecisionScope::Shop(_) => true,
                 DecisionScope::PlatformDefault => stored.settings_version == 0,
             };
-            inputs.push(Input::Recorded {
-                recorded: Box::new(recorded),
+            inputs.push(Input::Stored {
+                stored,
+                compensation,
+                fraud,
                 takes_settings,
             });
         }
@@ -334,31 +364,35 @@ impl Service {
 }
 
 /// Each decision of a page before (what stands under `today`'s guardrails) and after
-/// (the candidate's module and settings, each falling back to the recorded ones);
-/// none for one not re-decided.
+/// (the candidate's module and settings, each falling back to the recorded ones).
 fn redecide_page(
-    inputs: &[Input],
+    inputs: Vec<Input>,
     today: Guardrails,
     candidate: &Candidate,
-) -> Vec<Option<(DecisionResponse, DecisionResponse)>> {
+) -> Result<Vec<Redecided>, ServiceError> {
     let (module, settings) = candidate;
     inputs
-        .iter()
+        .into_iter()
         .map(|input| match input {
-            Input::ModuleFailed => None,
-            Input::Recorded {
-                recorded,
+            Input::ModuleFailed => Ok(None),
+            Input::Stored {
+                stored,
+                compensation,
+                fraud,
                 takes_settings,
             } => {
-                let before = if recorded.guardrails == today {
-                    recorded.response.clone()
-                } else {
-                    recorded.decide_with(&recorded.compensation, None, today)
+                let recorded = Recorded::parse(&stored, compensation, fraud)?;
+                let after = {
+                    let module = module.as_ref().unwrap_or(&recorded.compensation);
+                    let settings = settings.as_deref().filter(|_| takes_settings);
+                    recorded.decide_with(module, settings, today, Screening::AsRecorded)
                 };
-                let module = module.as_ref().unwrap_or(&recorded.compensation);
-                let settings = settings.as_deref().filter(|_| *takes_settings);
-                let after = recorded.decide_with(module, settings, today);
-                Some((before, after))
+                let before = if recorded.guardrails == today {
+                    recorded.response
+                } else {
+                    recorded.decide_with(&recorded.compensation, None, today, Screening::AsRecorded)
+                };
+                Ok(Some((before, after)))
             }
         })
         .collect()

@@ -214,6 +214,7 @@ impl Service {
                 fraud_module_digest: resolved.fraud.digest(),
                 fraud_settings_json: &resolved.fraud_settings,
                 signals: &decided.signals,
+                assessment: screened.assessment(),
                 guest_output: decided.guest_output.as_deref(),
                 failure_detail: decided
                     .failure

@@ -10,12 +10,13 @@
 
 use serde::Serialize;
 
-use crate::contract::{DecisionRequest, DecisionResponse, parse_request};
-use crate::decide::{ShopPolicy, decide};
+use crate::contract::{DecisionRequest, DecisionResponse};
+use crate::decide::{Screened, ShopPolicy, decide_screened, screen};
 use crate::engine::{CompensationModule, FraudModule, GuestFailureKind, ModuleDigest};
 use crate::guardrails::Guardrails;
 use crate::history::CustomerHistory;
 use crate::ledger::{DecisionCursor, LedgerError, StoredDecision, stored_digest};
+use crate::world::types::Assessment;
 
 use super::{Service, ServiceError};
 
@@ -66,7 +67,9 @@ impl Service {
         let recorded = Recorded::read(stored, self).await?;
         let replayed = tokio::task::spawn_blocking(move || {
             let guardrails = recorded.guardrails;
-            serde_json::to_string(&recorded.decide_with(&recorded.compensation, None, guardrails))
+            let replayed =
+                recorded.decide_with(&recorded.compensation, None, guardrails, Screening::Again);
+            serde_json::to_string(&replayed)
         })
         .await
         .map_err(|error| ServiceError::Blocking("replaying", error))?
@@ -150,6 +153,20 @@ pub(super) struct Recorded {
     fraud: FraudModule,
     fraud_settings: String,
     settings: String,
+    /// What the fraud screen answered, if the ledger recorded it.
+    assessment: Option<Assessment>,
+}
+
+/// Whether deciding a recorded decision again runs the fraud screen again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Screening {
+    /// Run it again, with the recorded inputs: a replay, which proves the screen's
+    /// answer is a function of them too.
+    Again,
+    /// Take its recorded answer (a backtest: the candidate is the shop's policy, not
+    /// the screen). A decision recorded without one is screened again with its
+    /// recorded inputs, the candidate's settings aside, which answers the same.
+    AsRecorded,
 }
 
 impl Recorded {
@@ -159,7 +176,34 @@ impl Recorded {
         stored: &StoredDecision,
         service: &Service,
     ) -> Result<Self, ServiceError> {
-        let request = parse_request(stored.request_json.as_bytes())
+        let (compensation, fraud) = Self::modules(stored, service).await?;
+        Self::parse(stored, compensation, fraud)
+    }
+
+    /// The modules `stored` was decided with, loaded through `service`'s registry.
+    pub(super) async fn modules(
+        stored: &StoredDecision,
+        service: &Service,
+    ) -> Result<(CompensationModule, FraudModule), ServiceError> {
+        let compensation = service
+            .compensation_by_digest(&stored_digest(&stored.module_digest)?)
+            .await?;
+        let fraud = service
+            .fraud_by_digest(&stored_digest(&stored.fraud_module_digest)?)
+            .await?;
+        Ok((compensation, fraud))
+    }
+
+    /// Reads `stored`'s inputs, given the modules it was decided with: no await, so a
+    /// backtest does it on its own threads.
+    pub(super) fn parse(
+        stored: &StoredDecision,
+        compensation: CompensationModule,
+        fraud: FraudModule,
+    ) -> Result<Self, ServiceError> {
+        // The ledger wrote the request it had parsed and checked (`DecisionRow`), in its
+        // own serialization: read back as it is, not checked again as a caller's body.
+        let request: DecisionRequest = serde_json::from_str(&stored.request_json)
             .map_err(|error| corrupt(stored, "request", error))?;
         let history = serde_json::from_str(&stored.history_json)
             .map_err(|error| corrupt(stored, "history", error))?;
@@ -167,12 +211,12 @@ impl Recorded {
             .map_err(|error| corrupt(stored, "guardrails", error))?;
         let response = serde_json::from_str(&stored.response_json)
             .map_err(|error| corrupt(stored, "response", error))?;
-        let compensation = service
-            .compensation_by_digest(&stored_digest(&stored.module_digest)?)
-            .await?;
-        let fraud = service
-            .fraud_by_digest(&stored_digest(&stored.fraud_module_digest)?)
-            .await?;
+        let assessment = stored
+            .assessment_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|error| corrupt(stored, "fraud assessment", error))?;
         Ok(Self {
             request,
             history,
@@ -182,17 +226,20 @@ impl Recorded {
             fraud,
             fraud_settings: stored.fraud_settings_json.clone(),
             settings: stored.settings_json.clone(),
+            assessment,
         })
     }
 
     /// The answer `compensation` gives with `settings` (none: the recorded ones) and
-    /// `guardrails`, the rest as recorded (request, history, fraud screen, mode, the
-    /// decision's id and settings version): guest code, so off the async workers.
+    /// `guardrails`, the rest as recorded (request, history, mode, the decision's id and
+    /// settings version), the fraud screen run again or taken as recorded
+    /// (`screening`): guest code, so off the async workers.
     pub(super) fn decide_with(
         &self,
         compensation: &CompensationModule,
         settings: Option<&str>,
         guardrails: Guardrails,
+        screening: Screening,
     ) -> DecisionResponse {
         let policy = ShopPolicy {
             fraud: &self.fraud,
@@ -211,8 +258,21 @@ impl Recorded {
         let timed_out = GuestFailureKind::GuestTimeout.code();
         let mut attempts = 1;
         loop {
+            let screened = match (&self.assessment, screening) {
+                (Some(assessment), Screening::AsRecorded) => {
+                    Screened::recorded(&self.request, &self.history, assessment.clone())
+                }
+                // The screen sees the shop's settings: the recorded ones, as it did.
+                _ => screen(
+                    &self.fraud,
+                    &self.fraud_settings,
+                    &self.settings,
+                    &self.request,
+                    &self.history,
+                ),
+            };
             let decision_id = self.response.decision_id.clone();
-            let response = decide(policy, &self.request, &self.history, decision_id).response;
+            let response = decide_screened(policy, &screened, &self.request, decision_id).response;
             if response.failure.as_deref() != Some(timed_out) || attempts == TIMEOUT_ATTEMPTS {
                 return response;
             }

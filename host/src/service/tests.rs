@@ -295,3 +295,75 @@ async fn a_replay_reproduces_uploaded_modules_and_tells_a_tampered_record_and_a_
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(other.decisions, 0);
 }
+
+/// Runs a backtest of `spec` on [`SHOP`] to its end; its report.
+async fn backtest(service: &Service, spec: super::BacktestSpec) -> super::BacktestReport {
+    let started = service
+        .start_backtest(SHOP, spec, "operator")
+        .await
+        .unwrap_or_else(|error| panic!("starting a backtest: {error}"));
+    for _ in 0..2_000 {
+        let record = service
+            .backtest(&started.backtest_id, None)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        if record.status != crate::ledger::BacktestStatus::Running {
+            let report = record
+                .report_json
+                .clone()
+                .unwrap_or_else(|| panic!("no report: {record:?}"));
+            return serde_json::from_str(&report).unwrap_or_else(|error| panic!("{error}"));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the backtest did not end");
+}
+
+#[tokio::test]
+async fn a_backtest_takes_the_recorded_fraud_assessment_and_screens_older_records_again() {
+    let (_data, service) = service().await;
+    let ids: Vec<String> = (0..3).map(|n| format!("c-assessed-{n}")).collect();
+    for id in &ids {
+        decide(&service, id).await;
+    }
+    let decision_id = |claim: &Value| claim["decision_id"].as_str().unwrap_or_default().to_owned();
+    let first = decide(&service, &ids[0]).await;
+    let stored = service
+        .ledger()
+        .decision(&decision_id(&first))
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+        .unwrap_or_else(|| panic!("not stored"));
+    let recorded: Value = serde_json::from_str(stored.assessment_json.as_deref().unwrap_or("null"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(recorded["risk"], json!("None"), "{recorded}");
+    assert_eq!(recorded["signals"], json!([]), "{recorded}");
+
+    // As recorded: nothing changes.
+    let audit = backtest(&service, super::BacktestSpec::default()).await;
+    assert_eq!((audit.decisions, audit.changed), (3, 0), "{audit:#?}");
+
+    // The recorded assessment is what the policy is given: a signal written into the
+    // record shows in the backtest's answer, the screen not being run again.
+    let mut flagged = recorded.clone();
+    flagged["signals"] = json!([{"rule": "F9", "text": "a signal only the record holds"}]);
+    sqlx::query("UPDATE decisions SET assessment_json = $1 WHERE decision_id = $2")
+        .bind(flagged.to_string())
+        .bind(decision_id(&first))
+        .execute(service.ledger().pool())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let report = backtest(&service, super::BacktestSpec::default()).await;
+    assert_eq!(report.changed, 1, "{report:#?}");
+    let change = &report.changes[0];
+    assert_eq!(change.claim_id, ids[0]);
+    assert_eq!(change.after.reasons[0].rule, "F9", "{change:#?}");
+
+    // Records older than the recorded assessment are screened again, as recorded.
+    sqlx::query("UPDATE decisions SET assessment_json = NULL")
+        .execute(service.ledger().pool())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let older = backtest(&service, super::BacktestSpec::default()).await;
+    assert_eq!((older.decisions, older.changed), (3, 0), "{older:#?}");
+}

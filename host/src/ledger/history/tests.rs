@@ -164,6 +164,7 @@ async fn record(ledger: &Ledger, n: usize, decided: &Decided<'_>) {
             fraud_module_digest: &ModuleDigest::of(b"fraud"),
             fraud_settings_json: "{}",
             signals: &[],
+            assessment: None,
             guest_output: None,
             failure_detail: None,
             latency_us: 1,
