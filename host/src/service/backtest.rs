@@ -126,7 +126,7 @@ enum Input {
     /// Its module failed when it was decided: not re-decided.
     ModuleFailed,
     Stored {
-        stored: StoredDecision,
+        stored: Box<StoredDecision>,
         /// The modules it was decided with.
         compensation: CompensationModule,
         fraud: FraudModule,
@@ -353,7 +353,7 @@ impl Service {
                 DecisionScope::PlatformDefault => stored.settings_version == 0,
             };
             inputs.push(Input::Stored {
-                stored,
+                stored: Box::new(stored),
                 compensation,
                 fraud,
                 takes_settings,
