@@ -316,8 +316,12 @@ impl Service {
         Ok(Some((inputs, cursor, read)))
     }
 
-    /// A page of decisions with their modules loaded (the registry keeps them loaded;
-    /// a page is most often decided by one module, looked up once here).
+    /// A page of decisions with their modules loaded. A page is most often decided by
+    /// one module and one screen, so each pair is looked up in the registry once a page
+    /// (its digests parsed, its resident set touched): done once a decision, on this
+    /// async side that runs at normal priority, those lookups took ~10% of the throughput
+    /// from the backtest threads (`bench/src/bin/backtest.rs`, 24-25,000/s against
+    /// 27-28,000/s, 2026-12-07).
     async fn page_inputs(
         &self,
         page: Vec<StoredDecision>,
